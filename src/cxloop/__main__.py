@@ -1,0 +1,5 @@
+"""Allow ``python -m cxloop``."""
+
+from cxloop.cli.main import run
+
+run()

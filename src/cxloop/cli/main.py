@@ -1,0 +1,126 @@
+"""The ``cxloop`` program: a root Typer app that each command-group module registers into.
+
+A module in ``COMMAND_MODULES`` exposes ``register(app)``. Errors of the ``CxloopError``
+family are printed as one readable message (and a hint) with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from cxloop import __version__
+from cxloop.cli.context import CliState
+from cxloop.cli.output import err_console
+from cxloop.config import Settings
+from cxloop.errors import CxloopError
+
+#: Command-group modules under ``cxloop.cli``, in help order. Missing modules are skipped so
+#: capabilities can land one at a time.
+COMMAND_MODULES = (
+    "workspace",
+    "ingest",
+    "quarantine",
+    "export",
+    "demo",
+    "enrich",
+    "text",
+    "taxonomy",
+    "themes",
+    "journey",
+    "analyze",
+    "people",
+    "rules",
+    "loop",
+    "cases",
+    "outbox",
+    "actions",
+    "plan",
+    "report",
+    "serve",
+    "tokens",
+)
+
+app = typer.Typer(
+    name="cxloop",
+    help="cxloop — hear every customer, understand the experience, act on it, share it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cxloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Path | None = typer.Option(
+        None, "--home", envvar="CXLOOP_HOME", help="workspace folder (default ./.cxloop)"
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", envvar="CXLOOP_DATABASE_URL", help="SQLAlchemy database URL"
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="log progress details"),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version"
+    ),
+) -> None:
+    """Settings come from options, CXLOOP_* variables and $CXLOOP_HOME/cxloop.toml."""
+    overrides: dict[str, object] = {}
+    if home is not None:
+        overrides["home"] = home
+    if database_url:
+        overrides["database_url"] = database_url
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    ctx.obj = CliState(settings=Settings(**overrides))  # type: ignore[arg-type]
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        full = f"cxloop.cli.{name}"
+        try:
+            module = importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name == full:
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the app with ``argv`` and return the exit code; user errors become a message."""
+    import click
+
+    try:
+        app(args=argv, standalone_mode=False)
+    except CxloopError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc.message}")
+        if exc.hint:
+            err_console.print(f"[yellow]hint:[/yellow] {exc.hint}")
+        return exc.exit_code
+    except (typer.Exit, click.exceptions.Exit) as exc:
+        return int(exc.exit_code or 0)
+    except (typer.Abort, click.Abort):
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""All models, imported here so ``Base.metadata`` is complete for Alembic and tests.
+
+Each capability owns one module; add new modules to the import list below.
+"""
+
+from cxloop.storage.models import core, people, text
+from cxloop.storage.models.base import Base
+from cxloop.storage.models.core import (
+    BusinessMetric,
+    Customer,
+    Feedback,
+    IngestRun,
+    QuarantinedRow,
+    Source,
+    WorkspaceDocument,
+)
+from cxloop.storage.models.people import ROLES, Team, User
+from cxloop.storage.models.text import Enrichment, FeedbackTheme, Theme
+
+__all__ = [
+    "ROLES",
+    "Base",
+    "BusinessMetric",
+    "Customer",
+    "Enrichment",
+    "Feedback",
+    "FeedbackTheme",
+    "IngestRun",
+    "QuarantinedRow",
+    "Source",
+    "Team",
+    "Theme",
+    "User",
+    "WorkspaceDocument",
+    "core",
+    "people",
+    "text",
+]

@@ -1,0 +1,1 @@
+"""The text enrichment engine: sentiment, themes with aspect sentiment, journey, signals, PII."""

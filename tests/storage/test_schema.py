@@ -1,0 +1,75 @@
+"""The migrated schema matches the models, and core storage behaves on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from cxloop.storage.db import transaction
+from cxloop.storage.models import Base, Feedback, Source
+
+
+def test_migrations_create_every_model_table(engine):
+    tables = set(inspect(engine).get_table_names())
+    missing = set(Base.metadata.tables) - tables
+    assert not missing, f"models without a migration: {sorted(missing)}"
+
+
+def test_migrations_match_models(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations differ: {diff[:5]}"
+
+
+def test_timestamps_round_trip_in_utc(engine):
+    paris = timezone(timedelta(hours=2))
+    with transaction(engine) as s:
+        src = Source(name="survey")
+        s.add(src)
+        s.flush()
+        s.add(
+            Feedback(
+                source_id=src.id,
+                dedup_key="a1",
+                content_hash="x",
+                received_at=datetime(2026, 5, 1, 12, 0, tzinfo=paris),
+                text="hi",
+            )
+        )
+    with transaction(engine) as s:
+        got = s.scalars(select(Feedback)).one().received_at
+    assert got == datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+    assert got.tzinfo is not None
+
+
+def test_dedup_key_is_unique_per_source(engine):
+    with transaction(engine) as s:
+        src = Source(name="survey")
+        s.add(src)
+        s.flush()
+        s.add(Feedback(source_id=src.id, dedup_key="a1", content_hash="x"))
+    with pytest.raises(IntegrityError), transaction(engine) as s:
+        s.add(Feedback(source_id=src.id, dedup_key="a1", content_hash="y"))
+
+
+def test_cli_init_and_current(cli):
+    assert cli("init").exit_code == 0
+    result = cli("db", "current", "--format", "json")
+    assert result.exit_code == 0
+    assert '"revision"' in result.stdout
+
+
+def test_cli_reports_missing_workspace(tmp_path, monkeypatch, capsys):
+    from cxloop.cli.context import CliState
+    from cxloop.config import Settings
+    from cxloop.errors import ConfigError
+
+    st = CliState(settings=Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/none.db"))
+    with pytest.raises(ConfigError, match="cxloop init"):
+        _ = st.engine
