@@ -1,4 +1,4 @@
-"""analytics: caches and settings
+"""delivery: outbox, customer messages, follow-ups, action plans, CX plan
 
 Revision ID: 0007_delivery
 Revises: 0006_analytics
