@@ -1,0 +1,1 @@
+"""Action plans (initiatives) with measured impact, and the CX plan with its gaps."""
