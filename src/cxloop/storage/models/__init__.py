@@ -3,7 +3,7 @@
 Each capability owns one module; add new modules to the import list below.
 """
 
-from cxloop.storage.models import core, people, text
+from cxloop.storage.models import core, learning, people, text
 from cxloop.storage.models.base import Base
 from cxloop.storage.models.core import (
     BusinessMetric,
@@ -14,6 +14,7 @@ from cxloop.storage.models.core import (
     Source,
     WorkspaceDocument,
 )
+from cxloop.storage.models.learning import ModelVersion, TaughtExample, ThemeProposal
 from cxloop.storage.models.people import ROLES, Team, User
 from cxloop.storage.models.text import Enrichment, FeedbackTheme, Theme
 
@@ -31,8 +32,12 @@ __all__ = [
     "Team",
     "Theme",
     "User",
+    "ModelVersion",
+    "TaughtExample",
+    "ThemeProposal",
     "WorkspaceDocument",
     "core",
+    "learning",
     "people",
     "text",
 ]
