@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cxloop.storage.models.base import Base
@@ -31,7 +40,7 @@ class ThemeProposal(Base):
     negative_share: Mapped[float | None] = mapped_column(Float)
     trend: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     examples: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed|accepted|rejected
+    status: Mapped[str] = mapped_column(String(20), default="proposed")  # or accepted|rejected
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"))
     params: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -55,9 +64,7 @@ class TaughtExample(Base):
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200))
-    feedback_id: Mapped[int | None] = mapped_column(
-        ForeignKey("feedback.id", ondelete="SET NULL")
-    )
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"))
     origin: Mapped[str] = mapped_column(String(20), default="file")  # file|correction|api
     author: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
