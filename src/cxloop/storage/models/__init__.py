@@ -3,7 +3,7 @@
 Each capability owns one module; add new modules to the import list below.
 """
 
-from cxloop.storage.models import core, delivery, learning, people, plans, text, web
+from cxloop.storage.models import core, delivery, learning, loop, people, plans, text, web
 from cxloop.storage.models.base import Base
 from cxloop.storage.models.core import (
     BusinessMetric,
@@ -39,6 +39,7 @@ __all__ = [
     "core",
     "delivery",
     "learning",
+    "loop",
     "people",
     "plans",
     "text",
