@@ -22,8 +22,15 @@ from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
 class TextBackend(Protocol):
     """What every backend offers. Probabilities are in ``SENTIMENT_LABELS`` order."""
 
-    name: str
-    version: str
+    @property
+    def name(self) -> str:
+        """Registry name, e.g. ``fast``."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """Model version string stored with every result (changes trigger re-enrichment)."""
+        ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Feature vectors (n, d) that learned heads can be fitted on."""

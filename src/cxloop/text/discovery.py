@@ -1,0 +1,318 @@
+"""Theme discovery: recurring subjects the taxonomy does not cover, found by clustering.
+
+Method (in the spirit of BERTopic, with swappable stages): split feedback into sentences;
+represent them with TF-IDF reduced by truncated SVD (latent semantic analysis) or with a
+backend's sentence embeddings; cluster a sample with HDBSCAN, which leaves noise unclustered
+instead of forcing every sentence into a theme; assign the remaining sentences to the nearest
+cluster centre when they are close enough; label each cluster by class-based TF-IDF. A cluster
+whose centre is close to an existing theme's definition is covered already and not proposed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.cluster import HDBSCAN
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from cxloop.errors import NotEstimable
+from cxloop.text.types import ThemeDefinition
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\s+(?:but|however|although)\s+", re.IGNORECASE)
+_WORD_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z]+\b"
+MIN_SENTENCES = 200
+
+
+def split_sentences(text: str) -> list[str]:
+    """Clauses worth clustering on their own (a comment often mixes several subjects)."""
+    parts = (p.strip(" ,;:-") for p in _SENTENCE_END.split(text or ""))
+    return [p for p in parts if len(p) >= 12 and len(p.split()) >= 3]
+
+
+@dataclass
+class DiscoveryInput:
+    """One feedback item: id, text, when, and its document sentiment (None if not enriched)."""
+
+    feedback_id: int
+    text: str
+    received_at: datetime | None = None
+    sentiment: str | None = None
+
+
+@dataclass
+class Proposal:
+    label: str
+    keywords: list[str]
+    size: int  # feedback items
+    share: float
+    negative_share: float | None
+    trend: dict[str, Any]
+    examples: list[dict[str, Any]]
+    nearest_theme: str | None
+    nearest_similarity: float
+    signature: str = ""
+
+
+@dataclass
+class DiscoveryResult:
+    proposals: list[Proposal]
+    n_feedback: int
+    n_sentences: int
+    n_clusters: int
+    covered_clusters: list[dict[str, Any]] = field(default_factory=list)
+    method: str = ""
+
+
+def _ctfidf_keywords(all_docs_by_cluster: list[str], top: int) -> list[list[str]]:
+    """Class-based TF-IDF: the words that make each cluster different from the others."""
+    vec = CountVectorizer(
+        stop_words="english", ngram_range=(1, 2), token_pattern=_WORD_PATTERN, min_df=1
+    )
+    counts = vec.fit_transform(all_docs_by_cluster)
+    tf = normalize(counts, norm="l1", axis=1)
+    avg_words = counts.sum() / max(counts.shape[0], 1)
+    idf = np.log(1.0 + avg_words / np.asarray(counts.sum(axis=0)).ravel().clip(min=1))
+    scores = sparse.csr_matrix(tf.multiply(idf))
+    terms = np.array(vec.get_feature_names_out())
+    out = []
+    for i in range(scores.shape[0]):
+        row = scores.getrow(i).toarray().ravel()
+        order = np.argsort(-row)[: top * 3]
+        words: list[str] = []
+        for t in terms[order]:
+            if row[vec.vocabulary_[t]] <= 0:
+                break
+            if any(t in w or w in t for w in words):  # skip "late" when "late delivery" is in
+                continue
+            words.append(str(t))
+            if len(words) == top:
+                break
+        out.append(words)
+    return out
+
+
+def _trend(dates: Sequence[datetime | None]) -> dict[str, Any]:
+    months: dict[str, int] = {}
+    for d in dates:
+        if d is not None:
+            key = f"{d.year:04d}-{d.month:02d}"
+            months[key] = months.get(key, 0) + 1
+    series = dict(sorted(months.items()))
+    values = list(series.values())
+    direction = "not enough history"
+    if len(values) >= 6:
+        recent, before = sum(values[-3:]), sum(values[-6:-3])
+        from scipy.stats import binomtest
+
+        p = binomtest(recent, recent + before, 0.5).pvalue if recent + before else 1.0
+        direction = "stable"
+        if p < 0.05:
+            direction = "rising" if recent > before else "falling"
+    return {"by_month": series, "direction": direction}
+
+
+def discover_themes(
+    items: Sequence[DiscoveryInput],
+    taxonomy: Sequence[ThemeDefinition],
+    *,
+    min_size: int | None = None,
+    max_sample: int = 12000,
+    coverage_threshold: float = 0.35,
+    keyword_coverage: float = 0.5,
+    encode: Any = None,
+    random_state: int = 0,
+) -> DiscoveryResult:
+    """Find clusters of similar sentences that no taxonomy theme describes.
+
+    ``min_size`` is the smallest cluster (in sentences) worth proposing; by default 0.3% of
+    the sentences (at least 15). ``encode`` (texts -> vectors) replaces TF-IDF/SVD with
+    sentence embeddings. Raises NotEstimable for a corpus too small to find anything honest.
+    """
+    sentences: list[str] = []
+    owner: list[int] = []
+    for i, item in enumerate(items):
+        for s in split_sentences(item.text):
+            sentences.append(s)
+            owner.append(i)
+    if len(sentences) < MIN_SENTENCES:
+        raise NotEstimable(
+            f"only {len(sentences)} usable sentences in {len(items)} feedback items; discovery "
+            f"needs at least {MIN_SENTENCES} to tell a recurring subject from chance",
+            hint="widen --since or load more feedback",
+        )
+    rng = np.random.default_rng(random_state)
+    n = len(sentences)
+    min_size = min_size or max(15, int(0.003 * n))
+    tfidf = TfidfVectorizer(
+        stop_words="english",
+        token_pattern=_WORD_PATTERN,
+        min_df=3,
+        max_df=0.3,
+        sublinear_tf=True,
+        ngram_range=(1, 2),
+        max_features=50000,
+    )
+    X_sparse = tfidf.fit_transform(sentences)
+    if encode is not None:
+        X = normalize(np.asarray(encode(sentences), dtype=np.float32))
+        theme_vecs = (
+            normalize(np.asarray(encode([_definition_text(t) for t in taxonomy])))
+            if taxonomy
+            else None
+        )
+        method = "sentence embeddings + HDBSCAN + c-TF-IDF"
+    else:
+        svd = TruncatedSVD(n_components=min(100, X_sparse.shape[1] - 1), random_state=random_state)
+        X = normalize(svd.fit_transform(X_sparse).astype(np.float32))
+        theme_vecs = (
+            normalize(svd.transform(tfidf.transform([_definition_text(t) for t in taxonomy])))
+            if taxonomy
+            else None
+        )
+        method = "TF-IDF + SVD (LSA) + HDBSCAN + c-TF-IDF"
+
+    sample = (
+        rng.choice(n, size=min(n, max_sample), replace=False) if n > max_sample else np.arange(n)
+    )
+    scaled_min = max(5, int(min_size * len(sample) / n))
+    clusterer = HDBSCAN(min_cluster_size=scaled_min, min_samples=5, metric="euclidean", copy=True)
+    sample_labels = clusterer.fit_predict(X[sample])
+    cluster_ids = sorted(set(sample_labels) - {-1})
+    if not cluster_ids:
+        return DiscoveryResult([], len(items), n, 0, method=method)
+    centres = normalize(
+        np.vstack([X[sample][sample_labels == c].mean(axis=0) for c in cluster_ids])
+    )
+    # Radius per cluster from its sampled members: a sentence joins only if it is as close.
+    sims = X @ centres.T
+    best = sims.argmax(axis=1)
+    radius = np.array(
+        [
+            np.quantile((X[sample][sample_labels == c] @ centres[k]), 0.1)
+            for k, c in enumerate(cluster_ids)
+        ]
+    )
+    member = sims[np.arange(n), best] >= radius[best]
+
+    docs_by_cluster = [
+        " ".join(sentences[j] for j in np.flatnonzero(member & (best == k))[:3000])
+        for k in range(len(cluster_ids))
+    ]
+    keywords = _ctfidf_keywords(docs_by_cluster, top=6)
+
+    proposals: list[Proposal] = []
+    covered: list[dict[str, Any]] = []
+    for k in range(len(cluster_ids)):
+        idx = np.flatnonzero(member & (best == k))
+        if len(idx) < min_size or not keywords[k]:
+            continue
+        nearest, similarity = None, 0.0
+        if theme_vecs is not None and len(taxonomy):
+            s = theme_vecs @ centres[k]
+            j = int(np.argmax(s))
+            nearest, similarity = taxonomy[j].name, float(s[j])
+        hit_theme, hit_share = _keyword_coverage([sentences[j] for j in idx[:2000]], taxonomy)
+        if hit_share >= keyword_coverage and hit_share > 0:
+            nearest, similarity = hit_theme, max(similarity, hit_share)
+        if similarity >= coverage_threshold or hit_share >= keyword_coverage:
+            covered.append(
+                {
+                    "keywords": keywords[k],
+                    "size": len(idx),
+                    "theme": nearest,
+                    "similarity": similarity,
+                }
+            )
+            continue
+        fb = sorted({owner[j] for j in idx})
+        closest = idx[np.argsort(-sims[idx, k])]
+        examples, seen = [], set()
+        for j in closest:
+            if owner[j] in seen:
+                continue
+            seen.add(owner[j])
+            examples.append({"feedback_id": items[owner[j]].feedback_id, "text": sentences[j]})
+            if len(examples) == 5:
+                break
+        sentiments = [items[i].sentiment for i in fb if items[i].sentiment]
+        proposals.append(
+            Proposal(
+                label=" / ".join(keywords[k][:2]),
+                keywords=keywords[k],
+                size=len(fb),
+                share=len(fb) / len(items),
+                negative_share=(sum(s == "negative" for s in sentiments) / len(sentiments))
+                if sentiments
+                else None,
+                trend=_trend([items[i].received_at for i in fb]),
+                examples=examples,
+                nearest_theme=nearest,
+                nearest_similarity=similarity,
+                signature=" ".join(sorted(keywords[k])),
+            )
+        )
+    proposals.sort(key=lambda p: -p.size)
+    return DiscoveryResult(proposals, len(items), n, len(cluster_ids), covered, method)
+
+
+def _keyword_coverage(
+    sentences: Sequence[str], taxonomy: Sequence[ThemeDefinition]
+) -> tuple[str | None, float]:
+    """The theme whose name or keywords appear in the largest share of the sentences."""
+    best: tuple[str | None, float] = (None, 0.0)
+    for theme in taxonomy:
+        words = [w.lower() for w in (*theme.keywords, theme.name) if w.strip()]
+        if not words:
+            continue
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")", re.IGNORECASE)
+        share = sum(bool(pattern.search(s)) for s in sentences) / max(len(sentences), 1)
+        if share > best[1]:
+            best = (theme.name, share)
+    return best
+
+
+def _definition_text(theme: ThemeDefinition) -> str:
+    return " ".join([theme.name, theme.description, *theme.keywords, *theme.examples])
+
+
+def theme_overlaps(
+    taxonomy: Sequence[ThemeDefinition],
+    co_assignment: dict[tuple[str, str], float] | None = None,
+    *,
+    threshold: float = 0.35,
+) -> list[dict[str, Any]]:
+    """Pairs of themes whose definitions (or assignments) overlap heavily.
+
+    Definition similarity is the cosine of TF-IDF vectors of name, description, keywords and
+    examples; ``co_assignment`` (Jaccard of the feedback sets, from stored results) is used
+    when given. A pair is reported when either reaches ``threshold``.
+    """
+    if len(taxonomy) < 2:
+        return []
+    texts = [_definition_text(t) for t in taxonomy]
+    vec = TfidfVectorizer(stop_words="english", token_pattern=_WORD_PATTERN, sublinear_tf=True)
+    M = normalize(vec.fit_transform(texts))
+    sim = (M @ M.T).toarray()
+    out = []
+    for i in range(len(taxonomy)):
+        for j in range(i + 1, len(taxonomy)):
+            a, b = taxonomy[i].name, taxonomy[j].name
+            jac = (co_assignment or {}).get((a, b)) or (co_assignment or {}).get((b, a))
+            if sim[i, j] >= threshold or (jac is not None and jac >= threshold):
+                out.append(
+                    {
+                        "theme_a": a,
+                        "theme_b": b,
+                        "definition_similarity": round(float(sim[i, j]), 3),
+                        "co_assignment_jaccard": None if jac is None else round(jac, 3),
+                    }
+                )
+    return sorted(out, key=lambda r: -r["definition_similarity"])

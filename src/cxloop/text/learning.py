@@ -1,0 +1,335 @@
+"""Teaching a workspace: taught files, corrections, refits and the active-learning queue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from cxloop.errors import InputError, NotFoundError
+from cxloop.storage.db import transaction
+from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, TaughtExample, Theme
+from cxloop.text.backends.base import TextBackend, get_backend
+from cxloop.text.model_registry import save_version
+from cxloop.text.proposals import taxonomy_definitions
+from cxloop.text.teach import (
+    LabelledExample,
+    SentimentHead,
+    ThemeHead,
+    fit_sentiment_head,
+    fit_theme_head,
+    text_key,
+    validate_examples,
+)
+from cxloop.text.types import SENTIMENT_LABELS
+
+_READERS = {
+    ".csv": pd.read_csv,
+    ".tsv": lambda p: pd.read_csv(p, sep="\t"),
+    ".jsonl": lambda p: pd.read_json(p, lines=True),
+    ".parquet": pd.read_parquet,
+    ".xlsx": pd.read_excel,
+}
+
+
+def read_labelled_file(path: Path, text_column: str, label_column: str) -> list[LabelledExample]:
+    """Read (text, label) pairs; theme labels may hold several names separated by ';'."""
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise InputError(f"cannot read '{path.name}'", hint=f"use one of: {', '.join(_READERS)}")
+    if not path.exists():
+        raise InputError(f"file not found: {path}")
+    frame = reader(path)
+    for col in (text_column, label_column):
+        if col not in frame.columns:
+            raise InputError(
+                f"column '{col}' is not in {path.name}",
+                hint=f"columns are: {', '.join(map(str, frame.columns[:20]))}",
+            )
+    out = []
+    for i, (text, label) in enumerate(zip(frame[text_column], frame[label_column], strict=True)):
+        if pd.isna(text) or not str(text).strip():
+            raise InputError(f"row {i + 2}: empty text", hint="remove the row or fill in the text")
+        if pd.isna(label) or not str(label).strip():
+            raise InputError(f"row {i + 2}: empty label in column '{label_column}'")
+        for part in str(label).split(";"):
+            if part.strip():
+                out.append(LabelledExample(str(text), part.strip()))
+    return out
+
+
+def _vocabulary(session: Session, task: str) -> list[str]:
+    if task == "sentiment":
+        return list(SENTIMENT_LABELS)
+    return [t.name for t in taxonomy_definitions(session)]
+
+
+def _stored_examples(session: Session, task: str) -> list[LabelledExample]:
+    rows = session.execute(
+        select(TaughtExample.text, TaughtExample.label)
+        .where(TaughtExample.task == task)
+        .order_by(TaughtExample.id)
+    )
+    return [LabelledExample(t, label) for t, label in rows]
+
+
+def teach(
+    engine: Engine,
+    examples: Sequence[LabelledExample],
+    task: str,
+    *,
+    backend_name: str = "fast",
+    origin: str = "file",
+    author: str | None = None,
+    backend: TextBackend | None = None,
+) -> dict[str, Any]:
+    """Validate the new examples, store them, fit a new head on all examples, activate it.
+
+    Nothing changes when validation fails (the transaction is rolled back). For themes, the
+    examples are also added to the theme definitions so the base classifier uses them.
+    """
+    backend = backend or get_backend(backend_name)
+    with transaction(engine) as session:
+        vocab = _vocabulary(session, task)
+        validate_examples(examples, task, vocab, enough_to_fit=False)
+        # For sentiment a text has one label: a new label replaces the one taught before.
+        replace = {text_key(e.text) for e in examples} if task == "sentiment" else set()
+        if replace:
+            session.execute(
+                delete(TaughtExample).where(
+                    TaughtExample.task == task, TaughtExample.text_hash.in_(list(replace))
+                )
+            )
+        seen: set[tuple[str, str]] = set()
+        for e in examples:
+            key = (text_key(e.text), e.label)
+            if key in seen:
+                continue
+            seen.add(key)
+            exists = session.scalar(
+                select(TaughtExample.id).where(
+                    TaughtExample.task == task,
+                    TaughtExample.text_hash == key[0],
+                    TaughtExample.label == e.label,
+                )
+            )
+            if exists is None:
+                session.add(
+                    TaughtExample(
+                        task=task,
+                        text=e.text,
+                        text_hash=key[0],
+                        label=e.label,
+                        origin=origin,
+                        author=author,
+                    )
+                )
+        session.flush()
+        everything = _stored_examples(session, task)
+        validate_examples(everything, task, vocab)  # raises -> rolled back, no model change
+        head: SentimentHead | ThemeHead
+        if task == "sentiment":
+            head, metrics = fit_sentiment_head(backend, everything)
+        else:
+            head, metrics = fit_theme_head(backend, everything, vocab)
+            _add_theme_examples(session, examples)
+        version = save_version(session, task, head, backend=backend.name, metrics=metrics)
+        return {"task": task, "version": version.version, "backend": backend.name, **metrics}
+
+
+def _add_theme_examples(session: Session, examples: Sequence[LabelledExample]) -> None:
+    by_theme: dict[str, list[str]] = {}
+    for e in examples:
+        by_theme.setdefault(e.label, []).append(e.text)
+    for theme in session.scalars(select(Theme).where(Theme.name.in_(list(by_theme)))):
+        merged = list(dict.fromkeys([*(theme.examples or []), *by_theme[theme.name]]))
+        theme.examples = merged[-50:]
+
+
+def correct_feedback(
+    engine: Engine,
+    feedback_id: int,
+    *,
+    sentiment: str | None = None,
+    add_themes: Sequence[str] = (),
+    remove_themes: Sequence[str] = (),
+    author: str | None = None,
+    backend_name: str = "fast",
+) -> dict[str, Any]:
+    """A person's correction: applied to this feedback at once, remembered, and taught.
+
+    The corrected enrichment row is marked with origin ``correction`` so later enrichment
+    keeps it; the model is refitted when there are enough examples to do so.
+    """
+    if sentiment is None and not add_themes and not remove_themes:
+        raise InputError(
+            "nothing to correct", hint="give --sentiment, --add-theme or --remove-theme"
+        )
+    if sentiment is not None and sentiment not in SENTIMENT_LABELS:
+        raise InputError(
+            f"'{sentiment}' is not a sentiment label", hint="use negative, neutral or positive"
+        )
+    with transaction(engine) as session:
+        fb = session.get(Feedback, feedback_id)
+        if fb is None:
+            raise NotFoundError(f"no feedback with id {feedback_id}")
+        text = fb.text or ""
+        if not text.strip():
+            raise InputError(f"feedback {feedback_id} has no text to learn from")
+        themes = {t.name: t.id for t in session.scalars(select(Theme))}
+        unknown = [t for t in (*add_themes, *remove_themes) if t not in themes]
+        if unknown:
+            raise InputError(
+                f"unknown theme(s): {', '.join(unknown)}", hint="see 'cxloop taxonomy list'"
+            )
+        enrichment = session.get(Enrichment, feedback_id)
+        if sentiment is not None:
+            session.execute(
+                delete(TaughtExample).where(
+                    TaughtExample.task == "sentiment", TaughtExample.text_hash == text_key(text)
+                )
+            )
+            session.add(
+                TaughtExample(
+                    task="sentiment",
+                    text=text,
+                    text_hash=text_key(text),
+                    label=sentiment,
+                    feedback_id=feedback_id,
+                    origin="correction",
+                    author=author,
+                )
+            )
+            if enrichment is not None:
+                enrichment.sentiment_label = sentiment
+                enrichment.sentiment_score = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}[
+                    sentiment
+                ]
+                enrichment.sentiment_confidence = 1.0
+        for name in add_themes:
+            if session.get(FeedbackTheme, (feedback_id, themes[name])) is None:
+                label = enrichment.sentiment_label if enrichment else "neutral"
+                session.add(
+                    FeedbackTheme(
+                        feedback_id=feedback_id,
+                        theme_id=themes[name],
+                        confidence=1.0,
+                        sentiment_label=label,
+                        sentiment_score=0.0,
+                        origin="correction",
+                    )
+                )
+            else:
+                session.get(FeedbackTheme, (feedback_id, themes[name])).origin = "correction"  # type: ignore[union-attr]
+            if (
+                session.scalar(
+                    select(TaughtExample.id).where(
+                        TaughtExample.task == "themes",
+                        TaughtExample.text_hash == text_key(text),
+                        TaughtExample.label == name,
+                    )
+                )
+                is None
+            ):
+                session.add(
+                    TaughtExample(
+                        task="themes",
+                        text=text,
+                        text_hash=text_key(text),
+                        label=name,
+                        feedback_id=feedback_id,
+                        origin="correction",
+                        author=author,
+                    )
+                )
+        for name in remove_themes:
+            session.execute(
+                delete(FeedbackTheme).where(
+                    FeedbackTheme.feedback_id == feedback_id, FeedbackTheme.theme_id == themes[name]
+                )
+            )
+            session.execute(
+                delete(TaughtExample).where(
+                    TaughtExample.task == "themes",
+                    TaughtExample.text_hash == text_key(text),
+                    TaughtExample.label == name,
+                )
+            )
+    result: dict[str, Any] = {"feedback_id": feedback_id, "applied": True, "refitted": []}
+    for task, wanted in (("sentiment", sentiment is not None), ("themes", bool(add_themes))):
+        if not wanted:
+            continue
+        try:
+            result["refitted"].append(
+                teach(engine, [], task, backend_name=backend_name, origin="correction")
+            )
+        except InputError as exc:  # too few examples to fit yet: the correction still holds
+            result.setdefault("notes", []).append(f"{task}: {exc.message}")
+    return result
+
+
+def uncertain_examples(
+    engine: Engine, task: str, n: int = 50, *, backend: TextBackend, pool: int = 5000
+) -> list[dict[str, Any]]:
+    """The feedback whose labels would teach the most: least confident, spread out.
+
+    Uncertainty is the margin between the two most likely sentiment labels (themes: the
+    distance of the best theme confidence from 0.5). To avoid fifty near-copies, the most
+    uncertain 4n candidates are clustered into n groups and the most uncertain of each group
+    is returned.
+    """
+    if task not in ("sentiment", "themes"):
+        raise InputError(f"unknown task '{task}'", hint="use sentiment or themes")
+    if n < 1:
+        raise InputError("--n must be at least 1")
+    with transaction(engine) as session:
+        taught = set(
+            session.scalars(select(TaughtExample.text_hash).where(TaughtExample.task == task))
+        )
+        rows = session.execute(
+            select(Feedback.id, func.coalesce(Enrichment.redacted_text, Feedback.text))
+            .outerjoin(Enrichment, Enrichment.feedback_id == Feedback.id)
+            .where(Feedback.text.is_not(None))
+            .order_by(Feedback.id.desc())
+            .limit(pool)
+        ).all()
+        taxonomy = taxonomy_definitions(session) if task == "themes" else []
+    candidates = [(i, t) for i, t in rows if t and t.strip() and text_key(t) not in taught]
+    if not candidates:
+        return []
+    texts = [t for _, t in candidates]
+    if task == "sentiment":
+        proba = backend.sentiment_proba(texts)
+        top2 = np.sort(proba, axis=1)[:, -2:]
+        uncertainty = 1.0 - (top2[:, 1] - top2[:, 0])
+        guess = [SENTIMENT_LABELS[k] for k in proba.argmax(1)]
+    else:
+        matches = backend.themes(texts, taxonomy)
+        best = np.array([m[0].confidence if m else 0.0 for m in matches])
+        uncertainty = 1.0 - np.abs(best - 0.5) * 2
+        guess = [";".join(x.name for x in m[:3]) for m in matches]
+    order = np.argsort(-uncertainty)[: max(4 * n, n)]
+    chosen = order[:n]
+    if len(order) > n:
+        from sklearn.cluster import KMeans
+
+        feats = backend.encode([texts[i] for i in order])
+        groups = KMeans(n_clusters=n, n_init=1, random_state=0).fit_predict(feats)
+        picked: dict[int, int] = {}
+        for pos, g in enumerate(groups):  # order is most uncertain first
+            picked.setdefault(int(g), int(order[pos]))
+        chosen = np.array(sorted(picked.values(), key=lambda i: -uncertainty[i]))
+    return [
+        {
+            "feedback_id": rows[i][0],
+            "text": texts[i],
+            "model_says": guess[i],
+            "uncertainty": round(float(uncertainty[i]), 3),
+        }
+        for i in chosen
+    ]

@@ -1,0 +1,252 @@
+"""Versioned workspace models: store, activate, roll back, and wrap a backend with them.
+
+Each taught head is stored in the database (``model_versions``) as an ``.npz`` archive of
+plain arrays, so a backup of the database is a backup of the models and nothing is unpickled.
+The wrapped backend's ``version`` names the active heads, so enrichment made with another
+version is re-done incrementally, and a rollback makes it current again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from cxloop.errors import NotFoundError
+from cxloop.storage.db import transaction
+from cxloop.storage.models import ModelVersion, TaughtExample
+from cxloop.text.backends.base import TextBackend, get_backend
+from cxloop.text.teach import SentimentHead, ThemeHead, text_key
+from cxloop.text.types import SENTIMENT_LABELS, Sentiment, ThemeDefinition, ThemeMatch
+
+
+def _to_blob(head: SentimentHead | ThemeHead) -> bytes:
+    meta: dict[str, Any]
+    if isinstance(head, SentimentHead):
+        meta = {"kind": "sentiment", "classes": head.classes_, "C": head.C}
+    else:
+        meta = {"kind": "themes", "themes": head.themes_, "C": head.C, "threshold": head.threshold}
+    buf = io.BytesIO()
+    assert head.coef_ is not None and head.intercept_ is not None
+    np.savez_compressed(
+        buf, coef=head.coef_, intercept=head.intercept_, meta=np.array(json.dumps(meta))
+    )
+    return buf.getvalue()
+
+
+def _from_blob(blob: bytes) -> SentimentHead | ThemeHead:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        coef, intercept = data["coef"], data["intercept"]
+    if meta["kind"] == "sentiment":
+        return SentimentHead(
+            C=meta["C"], classes_=meta["classes"], coef_=coef, intercept_=intercept
+        )
+    return ThemeHead(
+        C=meta["C"],
+        threshold=meta["threshold"],
+        themes_=meta["themes"],
+        coef_=coef,
+        intercept_=intercept,
+    )
+
+
+def save_version(
+    session: Session,
+    task: str,
+    head: SentimentHead | ThemeHead,
+    *,
+    backend: str,
+    metrics: dict[str, Any],
+    activate: bool = True,
+) -> ModelVersion:
+    """Store a new version (v1, v2, ...) and make it the active one for its task."""
+    count = len(session.scalars(select(ModelVersion.id).where(ModelVersion.task == task)).all())
+    mv = ModelVersion(
+        task=task,
+        version=f"v{count + 1}",
+        backend=backend,
+        n_examples=int(metrics.get("n") or 0),
+        metrics=metrics,
+        blob=_to_blob(head),
+        active=False,
+    )
+    session.add(mv)
+    session.flush()
+    if activate:
+        use_version(session, task, mv.version)
+    return mv
+
+
+def use_version(session: Session, task: str, version: str | None) -> None:
+    """Activate ``version`` of ``task`` (None: back to the out-of-the-box model)."""
+    if version is not None:
+        found = session.scalar(
+            select(ModelVersion).where(ModelVersion.task == task, ModelVersion.version == version)
+        )
+        if found is None:
+            raise NotFoundError(
+                f"no {task} model version '{version}'",
+                hint="see 'cxloop text models list' for the versions of this workspace",
+            )
+    session.execute(update(ModelVersion).where(ModelVersion.task == task).values(active=False))
+    if version is not None:
+        session.execute(
+            update(ModelVersion)
+            .where(ModelVersion.task == task, ModelVersion.version == version)
+            .values(active=True)
+        )
+
+
+def rollback(session: Session, task: str) -> str | None:
+    """Activate the version before the active one; returns it (None = out-of-the-box)."""
+    versions = session.scalars(
+        select(ModelVersion).where(ModelVersion.task == task).order_by(ModelVersion.id)
+    ).all()
+    active = [i for i, v in enumerate(versions) if v.active]
+    if not active:
+        raise NotFoundError(
+            f"no taught {task} model is active; the out-of-the-box model is already in use"
+        )
+    target = versions[active[0] - 1].version if active[0] > 0 else None
+    use_version(session, task, target)
+    return target
+
+
+def list_versions(session: Session) -> list[dict[str, Any]]:
+    rows = session.scalars(select(ModelVersion).order_by(ModelVersion.task, ModelVersion.id))
+    return [
+        {
+            "task": v.task,
+            "version": v.version,
+            "active": v.active,
+            "backend": v.backend,
+            "n_examples": v.n_examples,
+            "metrics": v.metrics,
+            "created_at": v.created_at,
+        }
+        for v in rows
+    ]
+
+
+@dataclass
+class TaughtBackend:
+    """A backend with the workspace's taught heads and corrections applied on top.
+
+    Implements the TextBackend protocol by delegation, so the enrichment pipeline and batch
+    scoring use it like any other backend.
+    """
+
+    base: TextBackend
+    sentiment_head: SentimentHead | None = None
+    theme_head: ThemeHead | None = None
+    sentiment_version: str | None = None
+    theme_version: str | None = None
+    corrections: dict[str, str] | None = None  # text_key -> sentiment label
+
+    @property
+    def name(self) -> str:
+        return self.base.name
+
+    @property
+    def version(self) -> str:
+        parts = [self.base.version]
+        if self.sentiment_version:
+            parts.append(f"s{self.sentiment_version}")
+        if self.theme_version:
+            parts.append(f"t{self.theme_version}")
+        return "+".join(parts)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.base.encode(texts)
+
+    def sentiment_proba(self, texts: Sequence[str]) -> np.ndarray:
+        proba = self.base.sentiment_proba(texts)
+        if self.sentiment_head is not None and len(texts):
+            proba = self.sentiment_head.predict_proba(self.base.encode(texts), proba)
+        if self.corrections:
+            for i, t in enumerate(texts):
+                label = self.corrections.get(text_key(t))
+                if label is not None:
+                    proba[i] = np.eye(len(SENTIMENT_LABELS))[SENTIMENT_LABELS.index(label)]
+        return proba
+
+    def sentiment(self, texts: Sequence[str]) -> list[Sentiment]:
+        proba = self.sentiment_proba(texts)
+        out = []
+        for p in proba:
+            k = int(np.argmax(p))
+            out.append(
+                Sentiment(
+                    label=SENTIMENT_LABELS[k],
+                    score=float(np.clip(p[2] - p[0], -1.0, 1.0)),
+                    confidence=float(p[k]),
+                )
+            )
+        return out
+
+    def themes(
+        self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
+    ) -> list[list[ThemeMatch]]:
+        base = self.base.themes(texts, taxonomy)
+        head = self.theme_head
+        if head is None or not head.themes_ or not len(texts):
+            return base
+        known = {t.name for t in taxonomy}
+        proba = head.predict_proba(self.base.encode(texts))
+        doc_sentiment = self.sentiment(texts)
+        merged: list[list[ThemeMatch]] = []
+        for i, matches in enumerate(base):
+            by_name = {m.name: m for m in matches if m.name not in head.themes_}
+            for j, theme in enumerate(head.themes_):
+                if theme not in known or proba[i, j] < head.threshold:
+                    continue
+                prior = next((m for m in matches if m.name == theme), None)
+                sentiment = prior.sentiment if prior else doc_sentiment[i]
+                by_name[theme] = ThemeMatch(theme, float(proba[i, j]), sentiment)
+            merged.append(sorted(by_name.values(), key=lambda m: -m.confidence))
+        return merged
+
+
+def _active(session: Session, task: str) -> ModelVersion | None:
+    return session.scalar(
+        select(ModelVersion).where(ModelVersion.task == task, ModelVersion.active.is_(True))
+    )
+
+
+def sentiment_corrections(session: Session) -> dict[str, str]:
+    rows = session.execute(
+        select(TaughtExample.text_hash, TaughtExample.label)
+        .where(TaughtExample.task == "sentiment", TaughtExample.origin == "correction")
+        .order_by(TaughtExample.id)
+    )
+    return {h: label for h, label in rows}
+
+
+def backend_for_workspace(engine: Engine, name: str = "fast", **options: Any) -> TextBackend:
+    """The backend ``name`` with this workspace's active taught heads and corrections.
+
+    Heads fitted on another backend's features are not applied (their features differ).
+    """
+    base = get_backend(name, **options)
+    with transaction(engine) as session:
+        sent, theme = _active(session, "sentiment"), _active(session, "themes")
+        corrections = sentiment_corrections(session)
+        s_head = _from_blob(sent.blob) if sent is not None and sent.backend == name else None
+        t_head = _from_blob(theme.blob) if theme is not None and theme.backend == name else None
+        if s_head is None and t_head is None and not corrections:
+            return base
+        return TaughtBackend(
+            base=base,
+            sentiment_head=s_head if isinstance(s_head, SentimentHead) else None,
+            theme_head=t_head if isinstance(t_head, ThemeHead) else None,
+            sentiment_version=sent.version if s_head is not None and sent else None,
+            theme_version=theme.version if t_head is not None and theme else None,
+            corrections=corrections or None,
+        )

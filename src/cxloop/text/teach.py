@@ -1,0 +1,235 @@
+"""Teaching by example: small heads fitted on a backend's features, on top of its predictions.
+
+Why a head and not fine-tuning: a workspace rarely has more than a few hundred labels, and a
+regularised logistic regression on frozen sentence features, given the out-of-the-box model's
+own log-probabilities as extra inputs, starts where the base model is and moves only as far as
+the examples justify (in the spirit of SetFit's frozen-body variant). It fits in well under a
+second, so every correction can refit. Corrections themselves are honoured verbatim by a text
+hash look-up, whatever the head says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+from cxloop.errors import InputError
+from cxloop.text.backends.base import TextBackend
+from cxloop.text.types import SENTIMENT_LABELS
+
+TASKS = ("sentiment", "themes")
+_SPACE = re.compile(r"\s+")
+
+
+def text_key(text: str) -> str:
+    """Hash of the normalised text: how a correction is recognised again."""
+    norm = _SPACE.sub(" ", text.strip().lower())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class LabelledExample:
+    text: str
+    label: str
+
+
+def validate_examples(
+    examples: Sequence[LabelledExample],
+    task: str,
+    vocabulary: Sequence[str],
+    *,
+    enough_to_fit: bool = True,
+) -> None:
+    """Refuse examples that cannot teach anything sound; the message says what to fix.
+
+    Sentiment labels are single: the same text with two labels is a contradiction. Theme
+    labels are multi-label, so the same text may carry several themes.
+    """
+    if task not in TASKS:
+        raise InputError(f"unknown task '{task}'", hint=f"use one of: {', '.join(TASKS)}")
+    if enough_to_fit and len(examples) < 2:
+        raise InputError(
+            f"{len(examples)} example(s) given; teaching needs at least two",
+            hint="label a few more examples (at least two, in two different classes)",
+        )
+    vocab = set(vocabulary)
+    unknown = sorted({e.label for e in examples} - vocab)
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:5])
+        raise InputError(
+            f"label(s) {shown} are not in the {task} vocabulary",
+            hint=f"use one of: {', '.join(sorted(vocab)[:20])}"
+            + (" (add missing themes with 'cxloop taxonomy import')" if task == "themes" else ""),
+        )
+    if task == "sentiment":
+        seen: dict[str, str] = {}
+        for e in examples:
+            key = text_key(e.text)
+            if key in seen and seen[key] != e.label:
+                raise InputError(
+                    f"contradictory labels for the same text: {e.text[:60]!r} is labelled "
+                    f"both '{seen[key]}' and '{e.label}'",
+                    hint="keep one label per text and teach again",
+                )
+            seen[key] = e.label
+    classes = {e.label for e in examples}
+    if enough_to_fit and len(classes) < 2:
+        raise InputError(
+            f"all examples have the same label '{next(iter(classes))}'",
+            hint="a model learns to tell classes apart: add examples of at least one other class",
+        )
+
+
+def _base_logits(proba: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(proba, 1e-4, 1.0))
+
+
+@dataclass
+class SentimentHead:
+    """Logistic regression on [features, base log-probabilities] (scikit-learn conventions).
+
+    Fitted state is plain arrays (``coef_``, ``intercept_``) so a version can be stored in the
+    database without pickling code.
+    """
+
+    C: float = 1.0
+    random_state: int = 0
+    classes_: list[str] = field(default_factory=list)
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
+
+    def fit(
+        self, features: np.ndarray, base_proba: np.ndarray, labels: Sequence[str]
+    ) -> SentimentHead:
+        X = np.hstack([features, _base_logits(base_proba)])
+        model = LogisticRegression(
+            C=self.C, max_iter=2000, class_weight="balanced", random_state=self.random_state
+        )
+        model.fit(X, list(labels))
+        self.classes_ = [str(c) for c in model.classes_]
+        self.coef_ = model.coef_.copy()
+        self.intercept_ = model.intercept_.copy()
+        return self
+
+    def _head_proba(self, X: np.ndarray) -> np.ndarray:
+        assert self.coef_ is not None and self.intercept_ is not None
+        z = X @ self.coef_.T + self.intercept_
+        if len(self.classes_) == 2:  # binary: one weight vector for the second class
+            p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.column_stack([1.0 - p1, p1])
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, features: np.ndarray, base_proba: np.ndarray) -> np.ndarray:
+        """(n, 3) probabilities in SENTIMENT_LABELS order; classes never taught keep the base's
+        share so a head taught only negatives and positives can still say neutral."""
+        X = np.hstack([features, _base_logits(base_proba)])
+        head = self._head_proba(X)
+        out = np.zeros((len(features), len(SENTIMENT_LABELS)))
+        untaught_mass = np.zeros(len(features))
+        for k, label in enumerate(SENTIMENT_LABELS):
+            if label not in self.classes_:
+                out[:, k] = base_proba[:, k]
+                untaught_mass += base_proba[:, k]
+        for j, cls in enumerate(self.classes_):
+            out[:, SENTIMENT_LABELS.index(cls)] = head[:, j] * (1.0 - untaught_mass)
+        return out
+
+
+@dataclass
+class ThemeHead:
+    """One-vs-rest logistic regressions, one per taught theme, on the backend's features.
+
+    A theme is predicted when its probability is at least ``threshold``. Themes with fewer than
+    two positive examples are left to the base classifier.
+    """
+
+    C: float = 4.0
+    threshold: float = 0.5
+    random_state: int = 0
+    themes_: list[str] = field(default_factory=list)
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
+
+    def fit(self, features: np.ndarray, label_sets: Sequence[set[str]]) -> ThemeHead:
+        counts = Counter(t for s in label_sets for t in s)
+        self.themes_ = sorted(t for t, c in counts.items() if c >= 2)
+        coefs, intercepts = [], []
+        for theme in self.themes_:
+            y = np.array([theme in s for s in label_sets], dtype=int)
+            if y.min() == y.max():  # every example has it: nothing to contrast with
+                coefs.append(np.zeros(features.shape[1]))
+                intercepts.append(0.0)
+                continue
+            model = LogisticRegression(
+                C=self.C, max_iter=2000, class_weight="balanced", random_state=self.random_state
+            ).fit(features, y)
+            coefs.append(model.coef_[0])
+            intercepts.append(float(model.intercept_[0]))
+        self.coef_ = np.array(coefs) if coefs else np.zeros((0, features.shape[1]))
+        self.intercept_ = np.array(intercepts)
+        return self
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """(n, len(themes_)) independent probabilities."""
+        assert self.coef_ is not None and self.intercept_ is not None
+        if not self.themes_:
+            return np.zeros((len(features), 0))
+        z = features @ self.coef_.T + self.intercept_
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def cross_validated_accuracy(
+    features: np.ndarray, base_proba: np.ndarray, labels: Sequence[str], *, C: float = 1.0
+) -> float | None:
+    """Honest estimate of a sentiment head's accuracy on unseen texts (None when too few)."""
+    counts = Counter(labels)
+    folds = min(5, min(counts.values()))
+    if folds < 2 or len(labels) < 10:
+        return None
+    X = np.hstack([features, _base_logits(base_proba)])
+    model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    return float(cross_val_score(model, X, list(labels), cv=cv).mean())
+
+
+def fit_sentiment_head(
+    backend: TextBackend, examples: Sequence[LabelledExample], *, C: float = 1.0
+) -> tuple[SentimentHead, dict[str, float | int | None]]:
+    """Validate, encode and fit; returns the head and its metrics (n, cv accuracy)."""
+    validate_examples(examples, "sentiment", SENTIMENT_LABELS)
+    texts = [e.text for e in examples]
+    labels = [e.label for e in examples]
+    feats = backend.encode(texts)
+    base = backend.sentiment_proba(texts)
+    head = SentimentHead(C=C).fit(feats, base, labels)
+    base_acc = float(
+        np.mean([SENTIMENT_LABELS[i] == y for i, y in zip(base.argmax(1), labels, strict=True)])
+    )
+    metrics: dict[str, float | int | None] = {
+        "n": len(examples),
+        "base_accuracy_on_taught": base_acc,
+        "cv_accuracy": cross_validated_accuracy(feats, base, labels, C=C),
+    }
+    return head, metrics
+
+
+def fit_theme_head(
+    backend: TextBackend, examples: Sequence[LabelledExample], vocabulary: Sequence[str]
+) -> tuple[ThemeHead, dict[str, float | int | None]]:
+    validate_examples(examples, "themes", vocabulary)
+    by_text: dict[str, tuple[str, set[str]]] = {}
+    for e in examples:
+        by_text.setdefault(text_key(e.text), (e.text, set()))[1].add(e.label)
+    texts = [t for t, _ in by_text.values()]
+    label_sets = [s for _, s in by_text.values()]
+    head = ThemeHead().fit(backend.encode(texts), label_sets)
+    return head, {"n": len(examples), "texts": len(texts), "themes": len(head.themes_)}
