@@ -1,0 +1,119 @@
+"""Understand through the API: metrics, themes, journey, verbatims and analyses.
+
+Parameters match the CLI (``--since``, ``--until``, ``--channel``, ``--segment``, ...); every
+figure comes with n and its 95% interval. Results are scoped to the caller's segments and
+regions and cached until new data arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from cxloop.errors import ValidationError
+from cxloop.web import insights
+from cxloop.web.api.schemas import ERRORS, Rows
+from cxloop.web.deps import Principal, get_db, require
+from cxloop.web.filters import parse_filters
+from cxloop.web.insights import Filters
+
+router = APIRouter(tags=["insights"], responses=ERRORS)
+
+
+def _cached(
+    request: Request, principal: Principal, name: str, filters: Filters, compute: Any
+) -> Any:
+    key = (name, filters.key(), principal.scope.cache_key())
+    return request.app.state.cache.get(key, compute)
+
+
+@router.get("/metrics", response_model=Rows)
+def metrics(
+    request: Request,
+    by: str = Query("month", description="month|channel|stage|touchpoint|segment|region"),
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Rows:
+    """NPS, CSAT (top-2-box %) and CES per group, each with n and a 95% interval."""
+    if by not in insights.GROUPINGS:
+        raise ValidationError(
+            f"by: {by!r} is not one of {', '.join(insights.GROUPINGS)}", details=[{"field": "by"}]
+        )
+    rows = _cached(
+        request,
+        principal,
+        f"metrics:{by}",
+        filters,
+        lambda: insights.metrics_by(db, filters, principal.scope, by),
+    )
+    return Rows(
+        analysis="metrics",
+        params={"by": by, **_params(filters)},
+        rows=rows,
+        method="NPS normal approximation, CSAT Wilson, CES t interval; 95%",
+    )
+
+
+@router.get("/themes", response_model=Rows)
+def themes(
+    request: Request,
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Rows:
+    """Per theme: mentions, negative share, sentiment and NPS impact with its interval."""
+    rows = _cached(
+        request,
+        principal,
+        "themes",
+        filters,
+        lambda: insights.theme_table(db, filters, principal.scope),
+    )
+    return Rows(
+        analysis="themes",
+        params=_params(filters),
+        rows=rows,
+        method="impact = NPS(with theme) - NPS(without), 95% normal interval",
+    )
+
+
+@router.get("/journey", response_model=Rows)
+def journey(
+    request: Request,
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Rows:
+    """The journey map: one row per stage and touchpoint with NPS, negative share and n."""
+    data = _cached(
+        request,
+        principal,
+        "journey",
+        filters,
+        lambda: insights.journey_map(db, filters, principal.scope),
+    )
+    return Rows(analysis="journey", params=_params(filters), rows=data["cells"])
+
+
+@router.get("/verbatims", response_model=Rows)
+def verbatims(
+    filters: Filters = Depends(parse_filters),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(require("verbatims.read")),
+    db: Session = Depends(get_db),
+) -> Rows:
+    """Feedback texts (personal data redacted), newest first."""
+    rows = insights.verbatims(db, filters, principal.scope, limit=limit, offset=offset)
+    return Rows(
+        analysis="verbatims",
+        params={**_params(filters), "limit": limit, "offset": offset},
+        rows=rows,
+    )
+
+
+def _params(filters: Filters) -> dict[str, Any]:
+    return {k: v for k, v in filters.key() if v is not None}

@@ -1,0 +1,154 @@
+"""Dashboards: overview, journey map, themes explorer and verbatims.
+
+Aggregates come from ``insights`` through the app's result cache, keyed by the filters and
+the caller's data scope, so a segment-scoped user never receives another scope's figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from cxloop.storage.models import Theme
+from cxloop.web import insights
+from cxloop.web.deps import Principal, get_db, require
+from cxloop.web.filters import parse_filters
+from cxloop.web.insights import Filters
+from cxloop.web.rendering import render
+
+router = APIRouter()
+
+
+def cached(
+    request: Request, principal: Principal, name: str, filters: Filters, compute: Any
+) -> Any:
+    key = (name, filters.key(), principal.scope.cache_key())
+    return request.app.state.cache.get(key, compute)
+
+
+def facets(request: Request, db: Session, principal: Principal) -> dict[str, list[str]]:
+    return cached(
+        request, principal, "facets", Filters(), lambda: insights.facet_values(db, principal.scope)
+    )
+
+
+@router.get("/")
+def overview(
+    request: Request,
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Response:
+    data = cached(
+        request,
+        principal,
+        "overview",
+        filters,
+        lambda: insights.metrics_by_month(db, filters, principal.scope),
+    )
+    return render(
+        request,
+        "overview.html",
+        {"data": data, "filters": filters, "facets": facets(request, db, principal)},
+    )
+
+
+@router.get("/journey")
+def journey(
+    request: Request,
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Response:
+    data = cached(
+        request,
+        principal,
+        "journey",
+        filters,
+        lambda: insights.journey_map(db, filters, principal.scope),
+    )
+    cells = {(c["stage"], c["touchpoint"]): c for c in data["cells"]}
+    return render(
+        request,
+        "journey.html",
+        {
+            "data": data,
+            "cells": cells,
+            "filters": filters,
+            "facets": facets(request, db, principal),
+        },
+    )
+
+
+@router.get("/themes")
+def themes(
+    request: Request,
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Response:
+    rows = cached(
+        request,
+        principal,
+        "themes",
+        filters,
+        lambda: insights.theme_table(db, filters, principal.scope),
+    )
+    ids = [r["theme_id"] for r in rows]
+    trends = cached(
+        request,
+        principal,
+        "theme_trend",
+        filters,
+        lambda: insights.theme_trend(db, filters, principal.scope, ids),
+    )
+    return render(
+        request,
+        "themes.html",
+        {
+            "rows": rows,
+            "trends": trends,
+            "filters": filters,
+            "facets": facets(request, db, principal),
+        },
+    )
+
+
+@router.get("/verbatims")
+def verbatims(
+    request: Request,
+    filters: Filters = Depends(parse_filters),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    principal: Principal = Depends(require("verbatims.read")),
+    db: Session = Depends(get_db),
+) -> Response:
+    limit = 50
+    rows = insights.verbatims(db, filters, principal.scope, limit=limit, offset=offset)
+    total = None
+    if not filters.q:
+        total = cached(
+            request,
+            principal,
+            "count",
+            filters,
+            lambda: insights.count_matching(db, filters, principal.scope),
+        )
+    theme_name = None
+    if filters.theme is not None:
+        theme = db.get(Theme, filters.theme)
+        theme_name = theme.name if theme is not None else None
+    return render(
+        request,
+        "verbatims.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "theme_name": theme_name,
+        },
+    )
