@@ -91,8 +91,16 @@ def make_world(engine: Engine) -> World:
         s.add(src)
         for name in ("Delivery", "Billing and refunds", "Customer service"):
             s.add(Theme(name=name))
-        for ext, seg, rev in (("C1", "Enterprise", 120000.0), ("C2", "SMB", 900.0), ("C3", "Consumer", 50.0)):
-            s.add(Customer(external_id=ext, segment=seg, region="North", revenue=rev, content_hash=ext))
+        for ext, seg, rev in (
+            ("C1", "Enterprise", 120000.0),
+            ("C2", "SMB", 900.0),
+            ("C3", "Consumer", 50.0),
+        ):
+            s.add(
+                Customer(
+                    external_id=ext, segment=seg, region="North", revenue=rev, content_hash=ext
+                )
+            )
         s.flush()
         world.source_id = src.id
         world.themes = {t.name: t.id for t in s.query(Theme)}

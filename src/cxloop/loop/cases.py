@@ -227,7 +227,7 @@ def transition(
             hint=f"cxloop cases resolve {case.reference} --code CODE [--root-cause CAUSE]",
         )
     now = at or utcnow()
-    reopening = old in ("resolved", "closed")
+    reopening = old in ("resolved", "closed") and new_status not in ("resolved", "closed")
     case.status = new_status
     if old == "new" and case.first_response_at is None:
         case.first_response_at = now
@@ -284,8 +284,6 @@ def resolve(
     """Resolve with a resolution code (and optionally the root cause) — both kept for analysis."""
     code = _check_code(resolution_code, "resolution_code")
     cause = _check_code(root_cause, "root_cause")
-    if case.status not in ("resolved", "closed") and "resolved" not in TRANSITIONS[case.status]:
-        raise ConflictError(f"case {case.reference} cannot be resolved from {case.status}")
     previous = (case.resolution_code, case.root_cause)
     case.resolution_code = code
     if cause:

@@ -80,6 +80,8 @@ _COLUMNS: dict[str, Any] = {
 
 #: Columns every run reads: routing, case creation and notifications need them.
 _ALWAYS = ("id", "customer_id", "channel", "journey_stage", "touchpoint", "segment", "region")
+#: Columns a notification quotes (the excerpt is the redacted text, never the raw text).
+_NOTIFY_COLUMNS = ("nps", "csat", "sentiment", "redacted_text")
 
 
 @dataclass
@@ -291,6 +293,8 @@ def run_rules(
     columns: set[str] = set()
     for r in rules:
         columns |= r.expression.columns
+        if r.spec.then.notify:
+            columns |= set(_NOTIFY_COLUMNS)
     frame = load_frame(session, scope, columns) if rules else pd.DataFrame({"id": []})
     result = RunResult(evaluated=len(frame), scope=label)
     result.seconds["load"] = time.perf_counter() - t0
@@ -341,10 +345,10 @@ def _act(
     fresh = matched[matched["id"].isin(list(new))]
     records = fresh.to_dict("records")
     actions = rule.spec.then
-    case_refs: dict[int, str] = {}
+    case_ids: dict[int, int] = {}
     if actions.open_case is not None:
-        case_refs = _open_cases(session, rule, records, new, router, now)
-        outcome.cases_opened = len(case_refs)
+        case_ids = _open_cases(session, rule, records, new, router, now)
+        outcome.cases_opened = len(case_ids)
     if actions.tag:
         tag_rows = [
             {"feedback_id": int(r["id"]), "tag": t, "rule_id": rule_id, "created_at": now}
@@ -359,7 +363,8 @@ def _act(
 
         for r in records:
             fid = int(r["id"])
-            payload = _notification(rule, r, case_refs.get(fid))
+            case_id = case_ids.get(fid)
+            payload = _notification(rule, r, f"CX-{case_id:06d}" if case_id else None)
             for target in actions.notify:
                 channel, _, address = target.partition(":")
                 enqueue(
@@ -368,6 +373,7 @@ def _act(
                     target=address,
                     payload=payload,
                     idempotency_key=f"rule:{rule_id}:feedback:{fid}:{target}",
+                    case_id=case_id,
                 )
                 outcome.notifications += 1
 
@@ -379,7 +385,8 @@ def _open_cases(
     new: dict[int, int],
     router: Router,
     now: datetime,
-) -> dict[int, str]:
+) -> dict[int, int]:
+    """Insert the cases (and their 'created' events); returns feedback id -> case id."""
     action = rule.spec.then.open_case
     assert action is not None
     fixed_team = find_team(session, action.team) if action.team else None
@@ -459,7 +466,7 @@ def _open_cases(
         ]
         for chunk in _chunks(events):
             session.execute(insert(CaseEvent.__table__), list(chunk))  # type: ignore[arg-type]
-    return {fid: f"CX-{cid:06d}" for fid, cid in case_ids.items()}
+    return case_ids
 
 
 def _bind(name: str) -> Any:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,10 +57,10 @@ class OpenCaseAction(BaseModel):
 
     @field_validator("sla_first_response", "sla_resolution", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> str | None:
+    def _duration(cls, value: Any, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        parse_duration(str(value))
+        parse_duration(str(value), field_name=f"then.open_case.{info.field_name}")
         return str(value)
 
 
