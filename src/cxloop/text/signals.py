@@ -32,7 +32,8 @@ _EFFORT = re.compile(
 _URGENCY = re.compile(
     r"(?:\b(?:"
     r"urgent(?:ly)?|asap|as soon as possible|immediately|right now|right away|emergency"
-    r"|(?:need|needs|needed) (?:it|this|them|help|an answer|a response) (?:today|now|by|before)"
+    r"|(?:need|needs|needed) (?:it|this|them|help|an answer|a response)(?: \w+)? "
+    r"(?:today|tonight|now|by|before)"
     r"|deadline|critical|time[- ]sensitive|(?:no|without) (?:power|heating|water|internet)"
     r"|lawyer|attorney|legal action|take (?:you|this) to court|\bsue\b|small claims"
     r"|fraud\w*|scam|unauthori[sz]ed|stolen|identity theft|hacked"

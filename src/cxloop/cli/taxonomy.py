@@ -1,0 +1,80 @@
+"""``cxloop taxonomy import|export|list``: the workspace's theme taxonomy as YAML."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from cxloop.cli.context import state
+from cxloop.cli.output import FormatOption, OutputFormat, console, print_rows
+
+taxonomy_app = typer.Typer(
+    help="The theme taxonomy (YAML import and export).", no_args_is_help=True
+)
+
+
+@taxonomy_app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="taxonomy YAML (themes: [{name, description, ...}])"),
+    replace: bool = typer.Option(
+        False, "--replace", help="deactivate themes that are not in the file"
+    ),
+) -> None:
+    """Create or update themes from a YAML file (matched by name).
+
+    Example: cxloop taxonomy import my_themes.yaml --replace
+    """
+    from cxloop.text.taxonomy import import_taxonomy, parse_taxonomy
+
+    if not file.is_file():
+        from cxloop.errors import InputError
+
+        raise InputError(f"taxonomy file not found: {file}", hint="check the path")
+    parsed = parse_taxonomy(file.read_text(encoding="utf-8"), source=str(file))
+    result = import_taxonomy(state(ctx).engine, parsed, replace=replace, source=str(file))
+    console.print(
+        f"[green]taxonomy imported[/green]: {result.created} created, {result.updated} updated, "
+        f"{result.deactivated} deactivated. Run 'cxloop enrich' to apply it."
+    )
+
+
+@taxonomy_app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(Path("-"), help="output YAML file, or - for the screen"),
+) -> None:
+    """Write the active taxonomy as YAML (edit it, then import it again).
+
+    Example: cxloop taxonomy export themes.yaml
+    """
+    from cxloop.text.taxonomy import export_taxonomy
+
+    text = export_taxonomy(state(ctx).engine)
+    if str(file) == "-":
+        sys.stdout.write(text)
+        return
+    file.write_text(text, encoding="utf-8")
+    console.print(f"taxonomy written to {file}")
+
+
+@taxonomy_app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    include_inactive: bool = typer.Option(False, "--all", help="include deactivated themes"),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """List themes with their parent, keyword and example counts and feedback count.
+
+    Example: cxloop taxonomy list --format json
+    """
+    from cxloop.text.taxonomy import list_themes
+
+    rows = list_themes(state(ctx).engine, include_inactive=include_inactive)
+    print_rows(rows, fmt, title="themes")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(taxonomy_app, name="taxonomy")

@@ -1,0 +1,261 @@
+"""Batch scoring of a file without a database: ``cxloop text score``.
+
+Analysts try the engine on their own export in one line. The file is streamed in chunks
+(CSV, TSV, JSONL and Parquet; JSON arrays and Excel are read whole), every input column is
+written back unchanged and the engine's columns are appended, so the output joins back to
+anything else the analyst has. A row whose text is empty or unreadable is scored ``neutral``
+with zero confidence rather than dropped: the output has exactly the input's rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cxloop.errors import InputError
+from cxloop.text.journey import Journey, JourneyContext
+from cxloop.text.pipeline import BackendSpec, TextEngine, TextItem, analyze_batches
+from cxloop.text.types import TextAnalysis, ThemeDefinition
+
+#: The columns ``score`` appends, in order.
+OUTPUT_COLUMNS = (
+    "sentiment_label",
+    "sentiment_score",
+    "themes",
+    "theme_sentiments",
+    "journey_stage",
+    "touchpoint",
+    "signals",
+    "language",
+)
+READ_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".xlsx": "excel",
+}
+WRITE_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
+
+
+def _format_of(path: Path, table: dict[str, str], what: str) -> str:
+    fmt = table.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"cannot {what} '{path.name}': unknown file type '{path.suffix or '(none)'}'",
+            hint=f"use one of: {', '.join(sorted(table))}",
+        )
+    return fmt
+
+
+def read_chunks(path: Path, chunk_rows: int) -> Iterator[Any]:
+    """DataFrames of at most ``chunk_rows`` rows; CSV/TSV values are kept as text exactly."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise InputError(f"input file not found: {path}", hint="check the path")
+    fmt = _format_of(path, READ_FORMATS, "read")
+    try:
+        if fmt in ("csv", "tsv"):
+            yield from pd.read_csv(
+                path,
+                sep="," if fmt == "csv" else "\t",
+                dtype=str,
+                keep_default_na=False,
+                chunksize=chunk_rows,
+                encoding="utf-8",
+                encoding_errors="replace",
+            )
+        elif fmt == "jsonl":
+            yield from pd.read_json(path, lines=True, chunksize=chunk_rows, dtype=False)
+        elif fmt == "json":
+            yield pd.read_json(path, dtype=False)
+        elif fmt == "excel":
+            yield pd.read_excel(path, dtype=str, keep_default_na=False)
+        else:
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+                yield batch.to_pandas()
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read '{path.name}' as {fmt}: {exc}",
+            hint="check the file type and that the file is complete",
+        ) from exc
+
+
+class _Writer:
+    """Appends scored chunks to the output file in its format."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fmt = _format_of(path, WRITE_FORMATS, "write")
+        self.started = False
+        self._parquet: Any = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, frame: Any) -> None:
+        mode = "a" if self.started else "w"
+        if self.fmt in ("csv", "tsv"):
+            frame.to_csv(
+                self.path,
+                sep="," if self.fmt == "csv" else "\t",
+                index=False,
+                header=not self.started,
+                mode=mode,
+                encoding="utf-8",
+            )
+        elif self.fmt == "jsonl":
+            with self.path.open(mode, encoding="utf-8") as handle:
+                frame.to_json(handle, orient="records", lines=True, force_ascii=False)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.path, table.schema)
+            self._parquet.write_table(table.cast(self._parquet.schema))
+        self.started = True
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+
+
+def _text_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return str(value)
+
+
+def result_columns(results: Sequence[TextAnalysis]) -> dict[str, list[Any]]:
+    """The appended columns for a batch of results."""
+    return {
+        "sentiment_label": [r.sentiment.label for r in results],
+        "sentiment_score": [round(float(r.sentiment.score), 4) for r in results],
+        "themes": [";".join(m.name for m in r.themes) for r in results],
+        "theme_sentiments": [
+            ";".join(f"{m.name}:{m.sentiment.label}" for m in r.themes) for r in results
+        ],
+        "journey_stage": [r.journey_stage or "" for r in results],
+        "touchpoint": [r.touchpoint or "" for r in results],
+        "signals": [";".join(r.signals) for r in results],
+        "language": [r.language or "" for r in results],
+    }
+
+
+@dataclass
+class ScoreResult:
+    input: str
+    output: str
+    rows: int
+    backend: str
+    model_version: str
+    workers: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def score_file(
+    input_path: Path | str,
+    text_column: str,
+    output_path: Path | str,
+    *,
+    backend: BackendSpec = "fast",
+    taxonomy: Sequence[ThemeDefinition] | None = None,
+    journey: Journey | None = None,
+    title_column: str | None = None,
+    channel_column: str | None = None,
+    redact_text: bool = False,
+    workers: int = 1,
+    chunk_rows: int = 5000,
+    on_rows: Callable[[int], None] | None = None,
+) -> ScoreResult:
+    """Score every row of ``input_path`` and write all its columns plus :data:`OUTPUT_COLUMNS`.
+
+    ``redact_text`` replaces the text (and title) column with its PII-redacted version, for
+    output that will be shared. An input column that already has one of the output names is
+    kept, and the engine's column is written as ``cx_<name>``.
+    """
+    started = time.perf_counter()
+    input_path, output_path = Path(input_path), Path(output_path)
+    if input_path.resolve() == output_path.resolve():
+        raise InputError("the output file must differ from the input file")
+    engine = TextEngine(backend, taxonomy, journey)
+    writer = _Writer(output_path)
+    rows = 0
+
+    def batches() -> Iterator[tuple[Any, list[TextItem]]]:
+        for frame in read_chunks(input_path, chunk_rows):
+            for column in (text_column, title_column, channel_column):
+                if column and column not in frame.columns:
+                    raise InputError(
+                        f"column '{column}' is not in {input_path.name}",
+                        hint=f"columns are: {', '.join(map(str, frame.columns))}",
+                    )
+            texts = [_text_or_none(v) for v in frame[text_column].tolist()]
+            titles = (
+                [_text_or_none(v) for v in frame[title_column].tolist()]
+                if title_column
+                else [None] * len(texts)
+            )
+            channels = (
+                [_text_or_none(v) for v in frame[channel_column].tolist()]
+                if channel_column
+                else [None] * len(texts)
+            )
+            items = [
+                TextItem(
+                    text=texts[i],
+                    title=titles[i],
+                    context=JourneyContext(channels=(c,)) if (c := channels[i]) else None,
+                )
+                for i in range(len(texts))
+            ]
+            yield frame, items
+
+    try:
+        for frame, results in analyze_batches(engine, batches(), workers, backend_spec=backend):
+            columns = result_columns(results)
+            out = frame.copy()
+            if redact_text:
+                out[text_column] = [r.redacted_text for r in results]
+                if title_column:
+                    out[title_column] = [r.redacted_title for r in results]
+            for name, values in columns.items():
+                out[f"cx_{name}" if name in frame.columns else name] = values
+            writer.write(out)
+            rows += len(results)
+            if on_rows is not None:
+                on_rows(len(results))
+    finally:
+        writer.close()
+    if not writer.started:
+        raise InputError(f"{input_path.name} has no rows to score")
+    return ScoreResult(
+        input=str(input_path),
+        output=str(output_path),
+        rows=rows,
+        backend=engine.backend.name,
+        model_version=engine.model_version,
+        workers=workers,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,53 @@
+"""Language detection: fast path for English, stop-words for European languages, scripts,
+langdetect with a fixed seed for the rest, and ``und`` when there is nothing to detect."""
+
+from __future__ import annotations
+
+import pytest
+
+from cxloop.text.language import UNDETERMINED, detect_language, detect_languages
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("The parcel never arrived and nobody answered", "en"),
+        ("terrible", "en"),
+        ("ok", "en"),
+        ("El paquete nunca llegó y el servicio es muy malo", "es"),
+        ("Le colis n'est jamais arrivé, très déçu du service", "fr"),
+        ("Das Paket ist nie angekommen und der Service war schlecht", "de"),
+        ("Il pacco non è mai arrivato, servizio molto scadente", "it"),
+        ("Het pakket is nooit aangekomen en de service was slecht", "nl"),
+        ("Посылка так и не пришла, обслуживание ужасное", "ru"),
+        ("荷物が届きませんでした", "ja"),
+        ("배송이 너무 늦었어요", "ko"),
+        ("Το δέμα δεν έφτασε ποτέ", "el"),
+    ],
+)
+def test_detects(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize("text", [None, "", "   \n\t", "😀😀😀", "12345 !!! ???", "👍🏽🔥"])
+def test_undetermined_when_there_are_no_letters(text: str | None) -> None:
+    assert detect_language(text) == UNDETERMINED
+
+
+def test_chinese_keeps_its_variant() -> None:
+    assert detect_language("包裹一直没有到，客服也不回复").startswith("zh")
+
+
+def test_mixed_script_and_long_text_give_one_answer() -> None:
+    assert detect_language("I love it 很好 but the delivery was slow") == "en"
+    assert detect_language("The delivery was late. " * 5000) == "en"
+
+
+def test_deterministic_on_ambiguous_text() -> None:
+    text = "Servicio ok pero entrega tarde, pas content"
+    assert len({detect_language(text) for _ in range(5)}) == 1
+
+
+def test_batch_matches_single() -> None:
+    texts = ["hello there", "muy malo el servicio", None]
+    assert detect_languages(texts) == [detect_language(t) for t in texts]
