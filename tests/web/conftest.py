@@ -3,20 +3,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import text
 from web_seed import PASSWORD, Seeded, seed
 
 from cxloop.config import Settings
 from cxloop.storage.db import make_engine, transaction
+
+BACKENDS = ["sqlite", "postgres"] if os.environ.get("CXLOOP_TEST_POSTGRES_URL") else ["sqlite"]
+PG_URL = os.environ.get("CXLOOP_TEST_POSTGRES_URL", "")
 
 
 def free_port() -> int:
@@ -74,8 +82,9 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def live(settings: Settings) -> Iterator[Live]:
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[Live]:
+    """Seed the workspace, start uvicorn on a free port in a thread, stop it afterwards."""
     from cxloop.web.app import create_app
 
     engine = make_engine(settings.resolved_database_url)
@@ -93,7 +102,41 @@ def live(settings: Settings) -> Iterator[Live]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield Live(f"http://127.0.0.1:{port}", settings, seeded, app)
-    server.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
+    try:
+        yield Live(f"http://127.0.0.1:{port}", settings, seeded, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.engine.dispose()
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[Live]:
+    """A server of its own for tests that change state others would see."""
+    with serving(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared(request, tmp_path_factory, sqlite_template, pg_template) -> Iterator[Live]:
+    """One server per module and database for tests that only read (or write disjointly)."""
+    home = tmp_path_factory.mktemp("shared")
+    if request.param == "sqlite":
+        path = home / "cxloop.db"
+        shutil.copy(sqlite_template, path)
+        settings = Settings(home=home, database_url=f"sqlite:///{path}", secret_key="test-key")
+        with serving(settings) as running:
+            yield running
+        return
+    name = f"cxloop_w_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        with serving(Settings(home=home, database_url=url, secret_key="test-key")) as running:
+            yield running
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -3,6 +3,7 @@ segments, feedback with scores, enrichments and themes, and one case per team.""
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,20 @@ from cxloop.storage.models.loop import Case
 PASSWORD = "correct horse battery"
 ROLES = ("admin", "analyst", "manager", "agent", "viewer")
 SCRIPT_TEXT = "<script>alert('pwned')</script> the parcel came late, call me on +44 20 7946 0958"
+
+
+@functools.cache
+def password_hash() -> str:
+    """One argon2 hash shared by every seeded account (hashing is slow on purpose)."""
+    from cxloop.people.passwords import hash_password
+
+    return hash_password(PASSWORD)
+
+
+def _user(db, **kwargs):
+    user = create_user(db, **kwargs)
+    user.password_hash = password_hash()
+    return user
 
 
 @dataclass
@@ -40,23 +55,19 @@ def seed(engine: Engine, *, n_feedback: int = 120) -> Seeded:
         team_b = create_team(db, "Care B")
         for role in ROLES:
             email = f"{role}@example.com"
-            create_user(
+            _user(
                 db,
                 email=email,
                 role=role,
-                password=PASSWORD,
                 team="Care A" if role in ("agent", "manager") else None,
             )
             out.emails[role] = email
-        agent_b = create_user(
-            db, email="agent-b@example.com", role="agent", password=PASSWORD, team="Care B"
-        )
+        agent_b = _user(db, email="agent-b@example.com", role="agent", team="Care B")
         out.emails["agent_b"] = agent_b.email
-        scoped = create_user(
+        scoped = _user(
             db,
             email="smb-viewer@example.com",
             role="viewer",
-            password=PASSWORD,
             scope={"segment": ["SMB"]},
         )
         out.emails["smb_viewer"] = scoped.email
@@ -83,34 +94,39 @@ def seed(engine: Engine, *, n_feedback: int = 120) -> Seeded:
         db.flush()
         start = datetime(2026, 1, 1, tzinfo=UTC)
         stages = [("Purchase", "Website"), ("Delivery", "Courier"), ("Support", "Phone")]
+        rows = []
         for i in range(n_feedback):
             cust = customers[i % len(customers)]
             stage, tp = stages[i % 3]
             late = stage == "Delivery"
             nps = rng.randint(0, 6) if late else rng.randint(6, 10)
-            fb = Feedback(
-                source_id=src.id,
-                external_id=f"f{i}",
-                dedup_key=f"f{i}",
-                content_hash=f"h{i}",
-                customer_id=cust.id,
-                customer_ref=cust.external_id,
-                channel="survey" if i % 2 else "email",
-                received_at=start + timedelta(days=i * 2),
-                text=("parcel was late again" if late else "nice price, friendly"),
-                nps=nps,
-                csat=rng.randint(1, 5),
-                ces=rng.randint(1, 7),
-                journey_stage=stage,
-                touchpoint=tp,
+            rows.append(
+                Feedback(
+                    source_id=src.id,
+                    external_id=f"f{i}",
+                    dedup_key=f"f{i}",
+                    content_hash=f"h{i}",
+                    customer_id=cust.id,
+                    customer_ref=cust.external_id,
+                    channel="survey" if i % 2 else "email",
+                    received_at=start + timedelta(days=i * 2),
+                    text=("parcel was late again" if late else "nice price, friendly"),
+                    nps=nps,
+                    csat=rng.randint(1, 5),
+                    ces=rng.randint(1, 7),
+                    journey_stage=stage,
+                    touchpoint=tp,
+                )
             )
-            db.add(fb)
-            db.flush()
+        db.add_all(rows)
+        db.flush()
+        for fb in rows:
+            late = fb.journey_stage == "Delivery"
             db.add(
                 Enrichment(
                     feedback_id=fb.id,
                     model_version="test",
-                    content_hash=f"h{i}",
+                    content_hash=fb.content_hash,
                     sentiment_label="negative" if late else "positive",
                     sentiment_score=-0.6 if late else 0.5,
                     redacted_text=fb.text,

@@ -1,7 +1,292 @@
-"""Data sources: upload, mapping preview, ingestion, quarantine review (filled in below)."""
+"""Data sources: upload a file, preview and adjust the column mapping, ingest, and review the
+quarantine. Uploads are kept in the workspace (``uploads/``) under a random id, with a cleaned
+file name, so a crafted name cannot escape the folder; ingestion uses the same service as
+``cxloop ingest`` (idempotent, bad rows quarantined with their reason).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cxloop.errors import CxloopError, InputError, NotFoundError
+from cxloop.ingest.fields import KINDS, field_names
+from cxloop.storage.models import QuarantinedRow, Source
+from cxloop.storage.types import utcnow
+from cxloop.web import audit
+from cxloop.web.deps import Principal, client_ip, get_db, get_engine, get_settings, require
+from cxloop.web.rendering import render
+
+router = APIRouter(prefix="/data")
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _uploads(request: Request) -> Path:
+    return get_settings(request).home / "uploads"
+
+
+def _upload_path(request: Request, upload_id: str) -> Path:
+    if not _UPLOAD_ID.match(upload_id):
+        raise NotFoundError("no such upload")
+    folder = _uploads(request) / upload_id
+    files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    if not files:
+        raise NotFoundError("no such upload", hint="upload the file again")
+    return files[0]
+
+
+def _clean_name(name: str | None) -> str:
+    base = Path(name or "upload.csv").name
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "upload.csv"
+    return base[:120]
+
+
+@router.get("")
+def sources(
+    request: Request,
+    principal: Principal = Depends(require("data.write")),
+    db: Session = Depends(get_db),
+) -> Response:
+    from cxloop.ingest.loader import latest_runs
+
+    runs = latest_runs(get_engine(request), limit=20)
+    names = {s.id: s.name for s in db.scalars(select(Source))}
+    open_quarantine = db.scalar(
+        select(func.count()).select_from(QuarantinedRow).where(QuarantinedRow.status == "open")
+    )
+    return render(
+        request,
+        "data.html",
+        {
+            "runs": runs,
+            "sources": names,
+            "kinds": KINDS,
+            "open_quarantine": int(open_quarantine or 0),
+        },
+    )
+
+
+@router.post("/upload")
+async def upload(
+    request: Request,
+    file: UploadFile = File(...),
+    kind: str = Form("feedback"),
+    principal: Principal = Depends(require("data.write")),
+) -> Response:
+    if kind not in KINDS:
+        raise InputError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    upload_id = secrets.token_urlsafe(18)
+    folder = _uploads(request) / upload_id
+    folder.mkdir(parents=True, exist_ok=False)
+    target = folder / _clean_name(file.filename)
+    size = 0
+    with target.open("wb") as out:
+        while chunk := await file.read(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                shutil.rmtree(folder, ignore_errors=True)
+                raise InputError(
+                    "the file is larger than 512 MB",
+                    hint="use 'cxloop ingest' for very large files",
+                )
+            out.write(chunk)
+    return RedirectResponse(f"/data/preview/{upload_id}?kind={kind}", status_code=303)
+
+
+def _preview(path: Path, kind: str, mapping: dict[str, str] | None = None) -> dict[str, Any]:
+    from cxloop.ingest.mapping import resolve_mapping
+    from cxloop.ingest.readers import open_table
+
+    reader = open_table(path)
+    res = resolve_mapping(kind, reader.columns, reader.lookahead, mapping=mapping, require=False)
+    rows = []
+    for batch in reader.batches(10):
+        rows = batch.rows[:10]
+        break
+    return {
+        "columns": reader.columns,
+        "proposed": res.mapping,
+        "profile": res.profile.name,
+        "rows": rows,
+        "format": reader.format,
+    }
+
+
+@router.get("/preview/{upload_id}")
+def preview(
+    request: Request,
+    upload_id: str,
+    kind: str = Query("feedback"),
+    principal: Principal = Depends(require("data.write")),
+) -> Response:
+    if kind not in KINDS:
+        raise InputError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    path = _upload_path(request, upload_id)
+    data = _preview(path, kind)
+    return render(
+        request,
+        "data_preview.html",
+        {
+            "upload_id": upload_id,
+            "kind": kind,
+            "file_name": path.name,
+            "fields": field_names(kind),
+            "source": path.stem,
+            "error": None,
+            **data,
+        },
+    )
+
+
+@router.post("/ingest")
+async def ingest(
+    request: Request,
+    principal: Principal = Depends(require("data.write")),
+    db: Session = Depends(get_db),
+) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from cxloop.ingest.loader import ingest_file
+
+    form = await request.form()
+    upload_id = str(form.get("upload_id", ""))
+    kind = str(form.get("kind", "feedback"))
+    source = str(form.get("source", "")).strip()[:200]
+    if kind not in KINDS:
+        raise InputError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    path = _upload_path(request, upload_id)
+    mapping = {}
+    for key, value in form.multi_items():
+        if key.startswith("map:") and isinstance(value, str):
+            mapping[key[4:]] = value or "extra"
+    try:
+        summary = await run_in_threadpool(
+            ingest_file, get_engine(request), path, kind, source=source or None, mapping=mapping
+        )
+    except CxloopError as exc:
+        data = _preview(path, kind)
+        return render(
+            request,
+            "data_preview.html",
+            {
+                "upload_id": upload_id,
+                "kind": kind,
+                "file_name": path.name,
+                "fields": field_names(kind),
+                "source": source or path.stem,
+                "error": str(exc),
+                **data,
+            },
+            status_code=exc.http_status,
+        )
+    audit.record(
+        db,
+        user=principal.user,
+        action=f"{kind}.ingest",
+        target_type="ingest_run",
+        target_id=summary.run_id,
+        ip=client_ip(request),
+        detail={
+            "file": path.name,
+            "source": summary.source,
+            "read": summary.read,
+            "inserted": summary.inserted,
+            "updated": summary.updated,
+            "quarantined": summary.quarantined,
+            "mapping": mapping,
+        },
+    )
+    db.commit()
+    request.app.state.cache.invalidate()
+    return render(request, "data_done.html", {"summary": summary})
+
+
+@router.get("/quarantine")
+def quarantine(
+    request: Request,
+    status: str = Query("open", pattern="^(open|resolved|discarded)$"),
+    principal: Principal = Depends(require("data.write")),
+    db: Session = Depends(get_db),
+) -> Response:
+    rows = list(
+        db.scalars(
+            select(QuarantinedRow)
+            .where(QuarantinedRow.status == status)
+            .order_by(QuarantinedRow.id.desc())
+            .limit(500)
+        )
+    )
+    return render(request, "quarantine.html", {"rows": rows, "status": status})
+
+
+@router.post("/quarantine/{row_id}/retry")
+def retry(
+    request: Request,
+    row_id: int,
+    principal: Principal = Depends(require("data.write")),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Send the row's (possibly corrected) fields through ingestion again."""
+    from cxloop.ingest.loader import ingest_records
+
+    row = db.get(QuarantinedRow, row_id)
+    if row is None:
+        raise NotFoundError(f"no quarantined row {row_id}")
+    form_fields = {k: v for k, v in (row.raw or {}).items()}
+    source = db.get(Source, row.source_id) if row.source_id else None
+    summary = ingest_records(
+        get_engine(request),
+        [form_fields],
+        row.kind,
+        source=source.name if source else "quarantine-retry",
+    )
+    ok = not summary.errors
+    if ok:
+        row.status = "resolved"
+        row.resolved_at = utcnow()
+    audit.record(
+        db,
+        user=principal.user,
+        action="quarantine.retry",
+        target_type="quarantine",
+        target_id=row_id,
+        ip=client_ip(request),
+        detail={"stored": ok, "errors": [e.message for e in summary.errors]},
+    )
+    db.commit()
+    request.app.state.cache.invalidate()
+    return RedirectResponse("/data/quarantine", status_code=303)
+
+
+@router.post("/quarantine/{row_id}/discard")
+def discard(
+    request: Request,
+    row_id: int,
+    principal: Principal = Depends(require("data.write")),
+    db: Session = Depends(get_db),
+) -> Response:
+    row = db.get(QuarantinedRow, row_id)
+    if row is None:
+        raise NotFoundError(f"no quarantined row {row_id}")
+    row.status = "discarded"
+    row.resolved_at = utcnow()
+    audit.record(
+        db,
+        user=principal.user,
+        action="quarantine.discard",
+        target_type="quarantine",
+        target_id=row_id,
+        ip=client_ip(request),
+    )
+    db.commit()
+    return RedirectResponse("/data/quarantine", status_code=303)
