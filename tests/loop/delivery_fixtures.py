@@ -99,6 +99,8 @@ class WebhookReceiver:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     bad_signatures: int = 0
     failures_sent: int = 0
+    failed_after_processing: int = 0
+    duplicates_dropped: int = 0
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -139,8 +141,15 @@ class WebhookReceiver:
                 return 401
             if self.fail_rate and self._rng.random() < self.fail_rate:
                 self.failures_sent += 1
+                if self._rng.random() < 0.5 and key not in self.processed:
+                    # the work was done but the answer is lost: a redelivery must be deduped
+                    self.processed[key] += 1
+                    self.bodies[key] = json.loads(body)
+                    self.headers[key] = headers
+                    self.failed_after_processing += 1
                 return 500
             if key in self.processed:
+                self.duplicates_dropped += 1
                 return 200  # already done: acknowledge, do not process again
             self.processed[key] += 1
             self.bodies[key] = json.loads(body)

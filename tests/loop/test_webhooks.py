@@ -99,6 +99,7 @@ def test_half_failing_receiver_gets_every_message_exactly_once(engine):
     finally:
         receiver.stop()
     assert receiver.failures_sent > 30
+    assert receiver.failed_after_processing > 5 and receiver.duplicates_dropped > 5
     assert len(receiver.processed) == 120
     assert set(receiver.processed.values()) == {1}
     with transaction(engine) as s:
