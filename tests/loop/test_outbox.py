@@ -161,3 +161,21 @@ def test_retry_never_resends_delivered(engine):
         assert outbox.retry(s, [mid]) == 0
     with pytest.raises(NotFoundError), transaction(engine) as s:
         outbox.retry(s, [mid + 100])
+
+
+def test_enqueue_many_skips_known_keys_and_validates_targets_once(engine):
+    with transaction(engine) as s:
+        add_webhook(s, "ops", "http://127.0.0.1:9/hook")
+        outbox.enqueue(s, channel="webhook", target="ops", payload={}, idempotency_key="k0")
+        items = [
+            {"channel": "webhook", "target": "ops", "payload": {"n": i}, "idempotency_key": f"k{i}"}
+            for i in range(2500)
+        ]
+        assert outbox.enqueue_many(s, items) == 2499
+        assert outbox.enqueue_many(s, items[:10]) == 0
+    assert _count(engine) == 2500
+    with pytest.raises(NotFoundError), transaction(engine) as s:
+        outbox.enqueue_many(
+            s, [{"channel": "webhook", "target": "nope", "payload": {}, "idempotency_key": "x"}]
+        )
+    assert _count(engine) == 2500

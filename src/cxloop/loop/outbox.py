@@ -52,25 +52,11 @@ def enqueue(
     address) or ``webhook`` (``target`` is a name configured with
     ``cxloop outbox webhooks add``).
     """
-    if channel not in CHANNELS:
-        raise ValidationError(
-            f"unknown notification channel {channel!r}",
-            hint="use email:ADDRESS or webhook:NAME",
-            details={"field": "channel"},
-        )
     if not idempotency_key or len(idempotency_key) > 255:
         raise ValidationError(
             "an idempotency key of 1-255 characters is required", details={"field": "key"}
         )
-    if channel == "email" and ("@" not in target or any(c.isspace() for c in target)):
-        raise ValidationError(f"{target!r} is not an email address", details={"field": "target"})
-    if channel == "webhook":
-        exists = session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == target))
-        if exists is None:
-            raise NotFoundError(
-                f"webhook {target!r} is not configured",
-                hint=f"add it with: cxloop outbox webhooks add {target} URL",
-            )
+    _validate_target(session, channel, target)
     existing = session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
     )
@@ -90,6 +76,74 @@ def enqueue(
     session.add(message)
     session.flush()
     return int(message.id)
+
+
+def enqueue_many(session: Session, messages: Sequence[dict[str, Any]]) -> int:
+    """Bulk ``enqueue`` for rule runs over many feedback items; returns rows newly queued.
+
+    Each item has the keyword arguments of :func:`enqueue` (channel, target, payload,
+    idempotency_key, optional case_id). Targets are validated once per distinct value and keys
+    already queued are skipped by the database (ON CONFLICT DO NOTHING), so this stays one
+    round trip per 1,000 messages instead of three per message.
+    """
+    if not messages:
+        return 0
+    checked: set[tuple[str, str]] = set()
+    for item in messages:
+        pair = (item["channel"], item["target"])
+        if pair not in checked:
+            _validate_target(session, *pair)
+            checked.add(pair)
+    now = utcnow()
+    rows = [
+        {
+            "channel": m["channel"],
+            "target": m["target"],
+            "payload": m.get("payload") or {},
+            "idempotency_key": m["idempotency_key"],
+            "status": "pending",
+            "attempts": 0,
+            "max_attempts": m.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
+            "next_attempt_at": m.get("not_before") or now,
+            "case_id": m.get("case_id"),
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    inserted = 0
+    for start in range(0, len(rows), 1000):
+        statement = dialect_insert(OutboxMessage).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]
+        )
+        chunk = rows[start : start + 1000]
+        keys = list({r["idempotency_key"] for r in chunk})
+        known = session.scalar(select(func.count()).where(OutboxMessage.idempotency_key.in_(keys)))
+        session.execute(statement, chunk)
+        inserted += len(keys) - int(known or 0)
+    return inserted
+
+
+def _validate_target(session: Session, channel: str, target: str) -> None:
+    if channel not in CHANNELS:
+        raise ValidationError(
+            f"unknown notification channel {channel!r}",
+            hint="use email:ADDRESS or webhook:NAME",
+            details={"field": "channel"},
+        )
+    if channel == "email" and ("@" not in target or any(c.isspace() for c in target)):
+        raise ValidationError(f"{target!r} is not an email address", details={"field": "target"})
+    if channel == "webhook":
+        exists = session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == target))
+        if exists is None:
+            raise NotFoundError(
+                f"webhook {target!r} is not configured",
+                hint=f"add it with: cxloop outbox webhooks add {target} URL",
+            )
 
 
 def backoff_delay(
