@@ -82,6 +82,7 @@ def seed(engine: Engine, *, n_feedback: int = 120) -> Seeded:
             c = Customer(
                 external_id=f"c{i}",
                 name=f"Customer {i}",
+                email=f"customer{i}@example.org",
                 segment=seg,
                 region="North" if i % 2 else "South",
                 content_hash="x",

@@ -31,8 +31,8 @@
         xAxis: { type: "category", data: months },
         yAxis: [{ type: "value", name: "NPS", min: -100, max: 100 }, { type: "value", name: "Volume", splitLine: { show: false } }],
         series: [
-          { name: "low", type: "line", data: low, stack: "ci", lineStyle: { opacity: 0 }, symbol: "none", tooltip: { show: false } },
-          { name: "95% interval", type: "line", data: band, stack: "ci", lineStyle: { opacity: 0 }, areaStyle: { color: "#93c5fd", opacity: 0.5 }, symbol: "none" },
+          { name: "low", type: "line", data: low, stack: "ci", stackStrategy: "all", lineStyle: { opacity: 0 }, symbol: "none", tooltip: { show: false } },
+          { name: "95% interval", type: "line", data: band, stack: "ci", stackStrategy: "all", lineStyle: { opacity: 0 }, areaStyle: { color: "#93c5fd", opacity: 0.5 }, symbol: "none" },
           { name: "NPS", type: "line", data: nps, color: "#1d4ed8", symbolSize: 7 },
           { name: "Volume", type: "bar", yAxisIndex: 1, data: vol, color: "#cbd5e1", barMaxWidth: 18 }
         ]
@@ -49,8 +49,8 @@
         grid: { left: 160, right: 30, top: 20, bottom: 90 },
         xAxis: { type: "category", data: stages, axisLabel: { rotate: 30 } },
         yAxis: { type: "category", data: tps },
-        visualMap: { min: -100, max: 100, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#b91c1c", "#fde68a", "#047857"] } },
-        series: [{ type: "heatmap", data: points, label: { show: true, formatter: function (p) { return (p.data[2] === null ? "n<10" : p.data[2]) + "\nn=" + p.data[3]; } } }]
+        visualMap: { min: -100, max: 100, dimension: 2, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#b91c1c", "#fde68a", "#047857"] } },
+        series: [{ type: "heatmap", data: points, label: { show: true, fontSize: 12, lineHeight: 16, formatter: function (p) { return (p.data[2] === null ? "too few" : p.data[2]) + "\nn=" + p.data[3]; } } }]
       });
       chart.on("click", function (p) { var c = cells[p.dataIndex]; go(add(el.getAttribute("data-base"), { stage: c.stage, touchpoint: c.touchpoint === "(any)" ? null : c.touchpoint })); });
       return chart;

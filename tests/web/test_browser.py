@@ -1,0 +1,154 @@
+"""End to end in headless Chromium (Debian's package, driven by Playwright): sign in, upload a
+CSV and map its columns, see it on the overview, drill from the journey map to the verbatims,
+answer a case, and find all of it in the audit log. Screenshots of the main pages go to
+``$CXLOOP_SCREENSHOT_DIR`` (docs/screenshots when refreshing the docs) or a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from web_seed import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("CXLOOP_SCREENSHOT_DIR") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_the_whole_loop_in_a_browser(live, browser, tmp_path):
+    shots = shots_dir(tmp_path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(90_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # sign in
+    page.goto(live.url + "/")
+    assert page.url.startswith(live.url + "/login")
+    page.get_by_label("E-mail").fill("admin@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live.url + "/")
+    before = int(page.locator("#volume").inner_text().replace(",", ""))
+    assert before == live.seeded.feedback_n
+    page.screenshot(path=str(shots / "overview.png"), full_page=True)
+
+    # upload a CSV and map its columns (the "Rating" column is mapped by hand)
+    csv_path = tmp_path / "pulse.csv"
+    csv_path.write_text(
+        "ID,Comment,Rating,Date,Stage\n"
+        + "".join(
+            f"p{i},the courier lost my parcel {i},{i % 11},2026-04-{i % 28 + 1:02d},Delivery\n"
+            for i in range(30)
+        )
+        + "bad,this row has a score out of range,42,2026-04-02,Delivery\n"
+    )
+    page.goto(live.url + "/data")
+    page.get_by_label("File (CSV, TSV, JSON, JSONL, Excel, Parquet)").set_input_files(str(csv_path))
+    page.get_by_role("button", name="Upload and preview the mapping").click()
+    page.wait_for_url(re.compile(r".*/data/preview/.*"))
+    page.get_by_label("Rating").select_option("nps")
+    page.get_by_label("Stage").select_option("journey_stage")
+    page.screenshot(path=str(shots / "data-mapping.png"), full_page=True)
+    page.get_by_role("button", name="Ingest").click()
+    page.wait_for_selector("#ingest-summary")
+    summary = page.locator("#ingest-summary").inner_text()
+    assert "inserted 30" in summary and "quarantined 1" in summary, summary
+
+    # the new feedback shows on the overview
+    page.goto(live.url + "/")
+    after = int(page.locator("#volume").inner_text().replace(",", ""))
+    assert after == before + 30
+
+    # drill from the journey map to the verbatims behind a cell
+    page.goto(live.url + "/journey")
+    page.wait_for_selector("[data-chart=heatmap] canvas")
+    page.screenshot(path=str(shots / "journey.png"), full_page=True)
+    page.locator("table.heat a.cell").filter(has_text="n=").first.wait_for()
+    link = page.locator("table.heat tbody tr", has_text="Courier").locator("a.cell").first
+    link.click()
+    page.wait_for_url(re.compile(r".*/verbatims\?.*stage=Delivery.*"))
+    assert page.locator(".verbatim").count() > 0
+    assert "parcel" in page.locator(".verbatims").inner_text()
+    page.screenshot(path=str(shots / "verbatims.png"), full_page=True)
+
+    page.goto(live.url + "/themes")
+    page.wait_for_selector("[data-chart=impact] canvas")
+    page.screenshot(path=str(shots / "themes.png"), full_page=True)
+
+    # answer a case
+    page.goto(live.url + "/cases")
+    page.screenshot(path=str(shots / "cases.png"), full_page=True)
+    page.get_by_role("link", name=f"CX-{live.seeded.case_a:06d}").click()
+    page.get_by_label("Reply to the customer").fill(
+        "Sorry about the parcel - a new one is on its way."
+    )
+    page.get_by_role("button", name="Send reply").click()
+    page.wait_for_selector("text=a new one is on its way")
+    assert page.locator(".thread li.out").count() == 1
+    page.get_by_label("Status").select_option("in_progress")
+    page.get_by_role("button", name="Change status").click()
+    page.wait_for_selector("#case-status:has-text('in_progress')")
+    page.screenshot(path=str(shots / "case.png"), full_page=True)
+
+    # everything is in the audit log
+    page.goto(live.url + "/admin/audit")
+    log = page.locator("#audit").inner_text()
+    for action in ("auth.login", "feedback.ingest", "case.reply", "case.status"):
+        assert action in log, action
+    page.screenshot(path=str(shots / "audit.png"), full_page=True)
+    assert not errors, errors
+
+
+def test_keyboard_reaches_main_content_and_login_labels(live, browser):
+    page = browser.new_page()
+    page.goto(live.url + "/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "cxloop"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type("viewer@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(live.url + "/")
+    assert page.get_by_role("navigation", name="Main").is_visible()
+    # a viewer's menu has no cases, data or admin entries
+    menu = page.get_by_role("navigation", name="Main").inner_text()
+    assert "Cases" not in menu and "Audit log" not in menu and "Overview" in menu
