@@ -81,3 +81,38 @@ def test_order_and_precomputed_words_agree() -> None:
     lower = text.lower()
     assert detect_signals(text) == ["effort", "urgency", "churn_risk"]
     assert detect_signals(text, lower=lower, words=words_of(lower)) == detect_signals(text)
+
+
+def test_trigger_prefilter_never_hides_a_match() -> None:
+    """The cheap word pre-check must pass every text the full pattern matches."""
+    from cxloop.text.signals import _PATTERNS
+
+    phrases = [
+        "couldn't find the form",
+        "could not reach anyone",
+        "can't log in",
+        "unable to get through",
+        "no one answered",
+        "no way to change it",
+        "back and forth for weeks",
+        "run around",
+        "right now",
+        "right away",
+        "needed help before friday",
+        "caught fire",
+        "identity theft",
+        "won't be back",
+        "last time i order",
+        "done with you",
+        "find another bank",
+        "better deal with a competitor",
+        "going elsewhere",
+        "leaving you for good",
+        "frustrating!!!",
+        "unsubscribe me",
+        "injured my hand",
+        "fraudulent charge",
+    ]
+    for text in phrases:
+        expected = [name for name, pattern in _PATTERNS.items() if pattern.search(text)]
+        assert detect_signals(text) == expected, text

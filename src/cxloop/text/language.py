@@ -54,6 +54,7 @@ _STOPWORD_TEXT = {
 _STOPWORDS = {lang: frozenset(words.split()) for lang, words in _STOPWORD_TEXT.items()}
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _LETTER = re.compile(r"[^\W\d_]")
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 _LOCK = threading.Lock()
 #: Random trials per langdetect call (langdetect's default is 7): each trial costs about a
 #: millisecond; three already agree on everything but near-ties.
@@ -70,7 +71,7 @@ def _is_latin(text: str) -> bool:
     return bool(letters) and latin >= 0.9 * len(letters)
 
 
-def _stopword_guess(words: frozenset[str], ascii_only: bool) -> str | None:
+def _stopword_guess(words: frozenset[str], ascii_letters: bool) -> str | None:
     scores = {lang: len(words & stop) for lang, stop in _STOPWORDS.items()}
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
@@ -78,7 +79,7 @@ def _stopword_guess(words: frozenset[str], ascii_only: bool) -> str | None:
         return best
     if top >= 1 and second == 0 and len(words) <= 4:
         return best
-    if ascii_only and (top == 0 or scores["en"] == top):
+    if ascii_letters and (top == 0 or scores["en"] == top):
         # ASCII with no other language ahead: the fast path for short English comments.
         return "en"
     return None
@@ -121,7 +122,8 @@ def detect_language(text: str | None, *, words: frozenset[str] | None = None) ->
     if _is_latin(sample):
         if words is None:
             words = frozenset(_WORD.findall(sample.lower()))
-        guess = _stopword_guess(words, sample.isascii())
+        ascii_letters = sample.isascii() or not _NON_ASCII_LETTER.search(sample)
+        guess = _stopword_guess(words, ascii_letters)
         if guess:
             return guess
     else:

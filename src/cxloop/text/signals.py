@@ -74,12 +74,12 @@ _PATTERNS = {"effort": _EFFORT, "urgency": _URGENCY, "churn_risk": _CHURN}
 _TRIGGER_WORDS = {
     "effort": (
         "had call called phoned rang emailed contacted wrote chased times calls emails attempts "
-        "visits twice again over back run runaround hoops transferred hold repeat repeated "
-        "explain explained still nobody no hard difficult impossible confusing complicated pain "
-        "nightmare took hassle couldn't couldn could can't can cannot unable waste wasted"
+        "visits twice again over forth runaround around hoops transferred hold repeat repeated "
+        "explain explained still nobody one way hard difficult impossible confusing complicated "
+        "pain nightmare took hassle find figure reach through log login waste wasted"
     ),
     "urgency": (
-        "urgent urgently asap soon immediately now away emergency need needs needed deadline "
+        "urgent urgently asap soon immediately right away emergency need needs needed deadline "
         "critical sensitive power heating water internet lawyer attorney legal court sue small "
         "scam stolen identity hacked unsafe dangerous hazard burned burnt fire ombudsman regulator"
     ),

@@ -1,0 +1,203 @@
+"""Throughput of the whole text enrichment (issue 3 target: fast >= 5,000 feedback/s and
+embedding >= 250/s on 2 CPU cores, whole-file scoring of 15,000 short texts, start-up included).
+
+What is timed, per backend and worker count: the wall clock of ``cxloop text score`` run as a
+fresh process on a 15,000-row CSV of real short texts (the first 15,000 of TweetEval test +
+BANKING77 test from ../shared/datasets), so Python start-up, imports, model loading, theme
+classifier fitting, reading, all analysis (sentiment, themes with aspect sentiment, journey,
+signals, PII, language, sentences) and writing are included. It also reports:
+
+- ``in-process``: the same analysis inside a running process (start-up excluded), which shows
+  where start-up time goes;
+- ``rules only``: the rule-based part alone (clean-up, PII, language, sentences, signals,
+  journey) per text, with a constant stand-in backend;
+- ``enrich``: ``cxloop enrich`` into a fresh SQLite workspace of the same 15,000 texts
+  (database reads and writes included).
+
+Usage: .venv/bin/python benchmarks/bench_enrich.py [--backends fast,embedding] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+N_TEXTS = 15_000
+CLI = [sys.executable, "-m", "cxloop"]
+
+
+def load_texts(n: int = N_TEXTS) -> list[str]:
+    tweets = (DATASETS / "tweeteval_sentiment" / "test_text.txt").read_text().splitlines()
+    banking = pd.read_csv(DATASETS / "banking77" / "test.csv")["text"].tolist()
+    texts = [t.strip() for t in tweets + banking]
+    if len(texts) < n:
+        raise SystemExit(f"need {n} texts, found {len(texts)} in {DATASETS}")
+    return texts[:n]
+
+
+def cli_score(csv_path: Path, out: Path, backend: str, workers: int) -> dict[str, float]:
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [
+            *CLI,
+            "text",
+            "score",
+            str(csv_path),
+            "--text-column",
+            "text",
+            "--output",
+            str(out),
+            "--backend",
+            backend,
+            "--workers",
+            str(workers),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"text score failed: {proc.stderr.strip()}")
+    report = json.loads(proc.stdout)
+    rows = len(pd.read_csv(out, usecols=["sentiment_label"]))
+    assert rows == N_TEXTS, f"{rows} rows written, expected {N_TEXTS}"
+    return {"wall_s": wall, "per_s": N_TEXTS / wall, "inner_s": report["seconds"]}
+
+
+def in_process(texts: list[str], backend: str) -> dict[str, float]:
+    from cxloop.text.pipeline import TextEngine, TextItem
+
+    t0 = time.perf_counter()
+    engine = TextEngine(backend)
+    engine.analyze([TextItem(text="warm up the theme classifier")])
+    load = time.perf_counter() - t0
+    items = [TextItem(text=t) for t in texts]
+    t0 = time.perf_counter()
+    engine.analyze(items)
+    run = time.perf_counter() - t0
+    return {"load_s": load, "run_s": run, "per_s": len(texts) / run}
+
+
+def rules_only(texts: list[str]) -> dict[str, float]:
+    from cxloop.text.pipeline import TextEngine, TextItem
+    from cxloop.text.types import Sentiment
+
+    class Constant:
+        """Stand-in backend with no cost, so only the rule-based steps are timed."""
+
+        name = "constant"
+        version = "constant"
+
+        def analyse(self, batch, taxonomy):
+            return [Sentiment("neutral", 0.0, 0.5)] * len(batch), [[] for _ in batch]
+
+    engine = TextEngine(Constant())  # type: ignore[arg-type]
+    items = [TextItem(text=t) for t in texts]
+    t0 = time.perf_counter()
+    engine.analyze(items)
+    run = time.perf_counter() - t0
+    return {"us_per_text": run / len(texts) * 1e6, "per_s": len(texts) / run}
+
+
+def cli_enrich(texts: list[str], backend: str, workers: int) -> dict[str, float]:
+    from cxloop.storage.db import make_engine, transaction, upgrade
+    from cxloop.storage.models import Feedback, Source
+
+    home = Path(tempfile.mkdtemp(prefix="bench_enrich_"))
+    url = f"sqlite:///{home / 'cxloop.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with transaction(engine) as session:
+        source = Source(name="bench")
+        session.add(source)
+        session.flush()
+        session.add_all(
+            Feedback(
+                source_id=source.id,
+                dedup_key=str(i),
+                content_hash=hashlib.sha256(t.encode()).hexdigest(),
+                text=t,
+            )
+            for i, t in enumerate(texts)
+        )
+    engine.dispose()
+    env = {**os.environ, "CXLOOP_HOME": str(home), "CXLOOP_DATABASE_URL": url}
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [*CLI, "enrich", "--backend", backend, "--workers", str(workers), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"enrich failed: {proc.stderr.strip()}")
+    report = json.loads(proc.stdout)
+    assert report["enriched"] == len(texts)
+    return {"wall_s": wall, "per_s": len(texts) / wall, "inner_per_s": report["per_second"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default="fast")
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--skip-enrich", action="store_true")
+    args = parser.parse_args()
+    texts = load_texts()
+    load = os.getloadavg()
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"load average at start {load[0]:.1f}; python {platform.python_version()}"
+    )
+    print(f"data: {len(texts):,} texts, mean {sum(map(len, texts)) / len(texts):.0f} chars")
+    rules = rules_only(texts)
+    print(
+        f"rules only (PII, language, sentences, signals, journey): "
+        f"{rules['us_per_text']:.0f} us/text = {rules['per_s']:,.0f}/s on one core"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "texts.csv"
+        pd.DataFrame({"id": range(len(texts)), "text": texts}).to_csv(csv_path, index=False)
+        for backend in args.backends.split(","):
+            inner = in_process(texts, backend)
+            print(
+                f"[{backend}] in-process: load+fit {inner['load_s']:.1f}s, analysis "
+                f"{inner['run_s']:.2f}s = {inner['per_s']:,.0f}/s on one core"
+            )
+            for workers in (int(w) for w in args.workers.split(",")):
+                res = cli_score(
+                    csv_path, Path(tmp) / f"out_{backend}_{workers}.csv", backend, workers
+                )
+                print(
+                    f"[{backend}] text score, {workers} worker(s), start-up included: "
+                    f"{res['wall_s']:.1f}s wall = {res['per_s']:,.0f} feedback/s "
+                    f"(inside the command {res['inner_s']:.1f}s)"
+                )
+                if not args.skip_enrich:
+                    enr = cli_enrich(texts, backend, workers)
+                    print(
+                        f"[{backend}] enrich into SQLite, {workers} worker(s): "
+                        f"{enr['wall_s']:.1f}s wall = {enr['per_s']:,.0f}/s "
+                        f"(enrichment loop alone {enr['inner_per_s']:,.0f}/s)"
+                    )
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
