@@ -30,6 +30,12 @@ def page_routes(s) -> list[tuple[str, str, dict[str, int]]]:
         ("GET", "/themes", EVERYONE),
         ("GET", "/verbatims", EVERYONE),
         ("GET", "/verbatims?stage=Delivery", EVERYONE),
+        ("GET", "/analysis/drivers", EVERYONE),
+        ("GET", "/analysis/segments", EVERYONE),
+        ("GET", "/analysis/opportunities", EVERYONE),
+        ("GET", "/plans", EVERYONE),
+        ("GET", "/plans/gaps", EVERYONE),
+        ("GET", "/taxonomy", only(200, ("admin", "analyst"))),
         ("GET", "/cases", only(200, CASE_READERS)),
         ("GET", f"/cases/{s.case_a}", only(200, CASE_READERS)),
         # team B's case: outside a team-A manager's and agent's scope -> 404
@@ -49,6 +55,10 @@ def api_get_routes(s) -> list[tuple[str, str, dict[str, int]]]:
         ("GET", "/api/v1/themes", EVERYONE),
         ("GET", "/api/v1/journey", EVERYONE),
         ("GET", "/api/v1/verbatims", EVERYONE),
+        ("GET", "/api/v1/drivers", EVERYONE),
+        ("GET", "/api/v1/analyses/segments", EVERYONE),
+        ("GET", "/api/v1/analyses/nonsense", dict.fromkeys(ROLES, 404)),
+        ("GET", "/api/v1/actions", EVERYONE),
         ("GET", "/api/v1/cases", only(200, CASE_READERS)),
         ("GET", f"/api/v1/cases/{s.case_a}", only(200, CASE_READERS)),
         (
@@ -170,6 +180,7 @@ def test_every_form_for_every_role(shared, role):
             only(303, ("admin",), manager=404, agent=404),
         ),
         ("/admin/teams", {"name": f"Team of {role}"}, only(303, ("admin",))),
+        ("/taxonomy/proposals/999999", {"decision": "reject"}, only(404, ("admin", "analyst"))),
         ("/data/quarantine/999999/discard", {}, only(404, ("admin", "analyst"))),
     ]
     failures = []

@@ -22,7 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "verbatims.read": frozenset({"admin", "analyst", "manager", "agent", "viewer"}),
     "cases.read": frozenset({"admin", "analyst", "manager", "agent"}),
     "cases.act": frozenset({"admin", "manager", "agent"}),
-    "plans.read": frozenset({"admin", "analyst", "manager", "viewer"}),
+    "plans.read": frozenset({"admin", "analyst", "manager", "agent", "viewer"}),
     "plans.write": frozenset({"admin", "analyst", "manager"}),
     "data.write": frozenset({"admin", "analyst"}),
     "taxonomy.write": frozenset({"admin", "analyst"}),

@@ -117,3 +117,52 @@ def verbatims(
 
 def _params(filters: Filters) -> dict[str, Any]:
     return {k: v for k, v in filters.key() if v is not None}
+
+
+def _analysis(
+    request: Request, slug: str, filters: Filters, principal: Principal, db: Session
+) -> Rows:
+    from cxloop.errors import NotFoundError
+    from cxloop.web.analyses import VIEWS, run_view
+    from cxloop.web.deps import get_engine
+
+    view = VIEWS.get(slug)
+    if view is None:
+        raise NotFoundError(f"no analysis {slug!r}", hint="one of: " + ", ".join(VIEWS))
+    result = _cached(
+        request,
+        principal,
+        f"analysis:{slug}",
+        filters,
+        lambda: run_view(get_engine(request), db, view, filters, principal.scope),
+    )
+    rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in result["rows"]]
+    return Rows(
+        analysis=view.analysis,
+        params={**result.get("params", {}), **_params(filters)},
+        rows=rows,
+        method=result.get("method"),
+    )
+
+
+@router.get("/drivers", response_model=Rows)
+def drivers(
+    request: Request,
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Rows:
+    """Key drivers of NPS: importance and performance per driver, with n."""
+    return _analysis(request, "drivers", filters, principal, db)
+
+
+@router.get("/analyses/{name}", response_model=Rows)
+def analysis(
+    request: Request,
+    name: str,
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Rows:
+    """Any analysis page's rows: drivers, segments, churn, sales, opportunities, alerts."""
+    return _analysis(request, name, filters, principal, db)

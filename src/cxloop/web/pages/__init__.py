@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from cxloop.web.pages import admin, auth, cases, dashboards, data
+from cxloop.web.pages import admin, analysis, auth, cases, dashboards, data, plans, taxonomy
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, dashboards, cases, data, admin):
+for module in (auth, dashboards, analysis, cases, data, plans, taxonomy, admin):
     router.include_router(module.router)

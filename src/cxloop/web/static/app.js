@@ -94,6 +94,36 @@
       chart.on("click", function (p) { var r = rows[p.dataIndex]; go(r._link || ("/verbatims?q=" + encodeURIComponent(r[lk]))); });
       return chart;
     },
+    intervals: function (el) {
+      /* One row per item: a point estimate with its 95% interval; click opens its verbatims. */
+      var rows = (data(el, "rows") || []).filter(function (r) { return r.value !== null && r.value !== undefined; });
+      var target = el.getAttribute("data-target-key");
+      var chart = echarts.init(el);
+      var series = [{
+        type: "custom",
+        renderItem: function (params, api) {
+          var lo = api.coord([api.value(1), api.value(0)]), hi = api.coord([api.value(2), api.value(0)]), mid = api.coord([api.value(3), api.value(0)]);
+          return { type: "group", children: [
+            { type: "line", shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style: { stroke: "#1d4ed8", lineWidth: 3 } },
+            { type: "circle", shape: { cx: mid[0], cy: mid[1], r: 6 }, style: { fill: api.value(3) < 0 ? "#b91c1c" : "#047857" } }
+          ] };
+        },
+        encode: { x: [1, 2, 3], y: 0 },
+        data: rows.map(function (r, i) { return [i, r.low === null ? r.value : r.low, r.high === null ? r.value : r.high, r.value]; })
+      }];
+      if (target) {
+        series.push({ type: "scatter", symbol: "diamond", symbolSize: 14, color: "#f59e0b", name: "target", data: rows.map(function (r, i) { return [r[target], i]; }) });
+      }
+      chart.setOption({
+        tooltip: { formatter: function (p) { var r = rows[p.dataIndex]; return r.label + "<br>" + r.value + " [" + r.low + ", " + r.high + "]" + (r.n !== undefined ? "<br>n=" + r.n : "") + (target ? "<br>target " + r[target] : ""); } },
+        grid: { left: 190, right: 40, top: 20, bottom: 40 },
+        xAxis: { type: "value", name: el.getAttribute("data-x-name") || "", nameLocation: "middle", nameGap: 26, scale: true },
+        yAxis: { type: "category", data: rows.map(function (r) { return r.label; }) },
+        series: series
+      });
+      chart.on("click", function (p) { var r = rows[p.dataIndex]; if (r && r.link) { go(r.link); } });
+      return chart;
+    },
     spark: function (el) {
       var pts = data(el, "points") || [];
       var chart = echarts.init(el);

@@ -1,0 +1,223 @@
+"""The analysis pages (drivers, segments, lost customers, sales linkage, opportunities, alerts)
+and their API twins, on top of ``cxloop.analytics.run_analysis`` when it is installed.
+
+Until the analytics service answers, two views are computed here so the pages are useful:
+drivers as an importance–performance view of themes (importance = |NPS impact|, performance =
+share of positive mentions) and segments as NPS/CSAT/CES per segment. Every row carries its n
+and links to the verbatims behind it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from cxloop.errors import NotFoundError
+from cxloop.web import insights
+from cxloop.web.insights import Filters
+from cxloop.web.permissions import DataScope
+
+
+@dataclass(frozen=True)
+class AnalysisView:
+    slug: str
+    title: str
+    analysis: str
+    explain: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+VIEWS = {
+    v.slug: v
+    for v in (
+        AnalysisView(
+            "drivers",
+            "Key drivers",
+            "drivers",
+            "What moves NPS: importance (effect on the outcome) against performance "
+            "(how well it goes today). High importance, low performance first.",
+            (("outcome", "nps"),),
+        ),
+        AnalysisView(
+            "segments",
+            "Segments",
+            "segments",
+            "Do some customers need a different experience? Differences between "
+            "segments, flagged only when significant after correction.",
+        ),
+        AnalysisView(
+            "churn",
+            "Lost customers",
+            "churn",
+            "What drove customers away: churn drivers, exit reasons and revenue at risk.",
+        ),
+        AnalysisView(
+            "sales",
+            "Sales linkage",
+            "sales",
+            "CX metrics against sales over time, with the lag at which they move together.",
+        ),
+        AnalysisView(
+            "opportunities",
+            "Opportunities",
+            "opportunities",
+            "Issues ranked by scope, severity, value and feasibility.",
+        ),
+        AnalysisView(
+            "alerts", "Alerts", "alerts", "Spikes and emerging issues, flagged when significant."
+        ),
+    )
+}
+
+
+def _run_analysis() -> Any:
+    try:
+        from cxloop import analytics
+    except ImportError:  # pragma: no cover - the package always exists
+        return None
+    return getattr(analytics, "run_analysis", None)
+
+
+def run_view(
+    engine: Engine, db: Session, view: AnalysisView, filters: Filters, scope: DataScope
+) -> dict[str, Any]:
+    """Rows, method and the chart spec for one analysis page."""
+    run = _run_analysis()
+    if run is not None:
+        params = dict(view.params)
+        if filters.since:
+            params["since"] = filters.since
+        if filters.until:
+            params["until"] = filters.until
+        if filters.segment:
+            params["segment"] = filters.segment
+        accepted = inspect.signature(run).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+            params = {k: v for k, v in params.items() if k in accepted}
+        result = run(engine, view.analysis, **params)
+        rows = _rows_of(result)
+        return {
+            "rows": rows,
+            "method": _attr(result, "method"),
+            "source": "analytics",
+            "params": params,
+        }
+    if view.slug == "drivers":
+        return _drivers_from_themes(db, filters, scope)
+    if view.slug == "segments":
+        rows = insights.metrics_by(db, filters, scope, "segment")
+        flat = [
+            {
+                "segment": r["segment"],
+                "n": r["nps"]["n"],
+                "nps": r["nps"]["value"],
+                "nps_low": r["nps"]["low"],
+                "nps_high": r["nps"]["high"],
+                "csat": r["csat"]["value"],
+                "ces": r["ces"]["value"],
+                "volume": r["volume"],
+                "_link": "/verbatims?" + filters.query_string(segment=r["segment"]),
+            }
+            for r in rows
+            if r["segment"]
+        ]
+        return {
+            "rows": flat,
+            "method": "NPS per segment, 95% normal interval",
+            "source": "web",
+            "params": {},
+        }
+    raise NotFoundError(
+        f"the {view.title.lower()} analysis is not available in this installation",
+        hint="it comes with the analytics module (cxloop analyze)",
+    )
+
+
+def _drivers_from_themes(db: Session, filters: Filters, scope: DataScope) -> dict[str, Any]:
+    rows = []
+    for t in insights.theme_table(db, filters, scope):
+        impact = t["nps_impact"]
+        if impact is None:
+            continue
+        negative = t["negative"]["value"] or 0.0
+        rows.append(
+            {
+                "theme": t["theme"],
+                "importance": round(abs(impact["value"]), 1),
+                "performance": round(100.0 - negative, 1),
+                "nps_impact": impact["value"],
+                "impact_low": impact["low"],
+                "impact_high": impact["high"],
+                "n": t["mentions"],
+                "_link": "/verbatims?" + filters.query_string(theme=t["theme_id"]),
+            }
+        )
+    rows.sort(key=lambda r: (-r["importance"], r["performance"]))
+    return {
+        "rows": rows,
+        "source": "web",
+        "params": {"outcome": "nps"},
+        "method": "importance = |NPS with theme - NPS without| (95% interval on the "
+        "difference); performance = % of mentions not negative",
+    }
+
+
+def _attr(result: Any, name: str) -> Any:
+    if isinstance(result, dict):
+        return result.get(name)
+    return getattr(result, name, None)
+
+
+def _rows_of(result: Any) -> list[dict[str, Any]]:
+    from cxloop.cli.output import jsonable
+
+    rows = _attr(result, "rows")
+    if rows is None and isinstance(result, list):
+        rows = result
+    if hasattr(rows, "to_dict"):
+        rows = rows.to_dict(orient="records")
+    return [jsonable(dict(r)) for r in (rows or [])]
+
+
+def chart_for(slug: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Pick a chart for the rows: importance–performance scatter for drivers, else bars."""
+    if not rows:
+        return None
+    keys = [k for k in rows[0] if not k.startswith("_")]
+    numeric = [
+        k
+        for k in keys
+        if all(isinstance(r.get(k), int | float) or r.get(k) is None for r in rows)
+        and any(r.get(k) is not None for r in rows)
+    ]
+    labels = [k for k in keys if k not in numeric]
+    label = labels[0] if labels else keys[0]
+    if slug == "drivers" and {"importance", "performance"} <= set(keys):
+        return {"kind": "scatter", "x": "performance", "y": "importance", "label": label}
+    value: str | None = next(
+        (
+            k
+            for k in (
+                "nps",
+                "effect",
+                "score",
+                "importance",
+                "value",
+                "hazard_ratio",
+                "revenue_at_risk",
+                "correlation",
+                "n",
+            )
+            if k in numeric
+        ),
+        None,
+    )
+    if value is None and numeric:
+        value = numeric[0]
+    if value is None:
+        return None
+    return {"kind": "bars", "x": value, "label": label}

@@ -1,0 +1,56 @@
+"""Analysis pages: one template for drivers, segments, lost customers, sales, opportunities,
+alerts (rows, method, chart, links to verbatims)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from cxloop.errors import CxloopError, NotFoundError
+from cxloop.web.analyses import VIEWS, chart_for, run_view
+from cxloop.web.deps import Principal, get_db, get_engine, require
+from cxloop.web.filters import parse_filters
+from cxloop.web.insights import Filters
+from cxloop.web.pages.dashboards import facets
+from cxloop.web.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/analysis/{slug}")
+def analysis_page(
+    request: Request,
+    slug: str,
+    filters: Filters = Depends(parse_filters),
+    principal: Principal = Depends(require("dashboards.read")),
+    db: Session = Depends(get_db),
+) -> Response:
+    view = VIEWS.get(slug)
+    if view is None:
+        raise NotFoundError(f"no analysis page {slug!r}")
+    error = None
+    result: dict = {"rows": [], "method": None}
+    try:
+        key = (f"analysis:{slug}", filters.key(), principal.scope.cache_key())
+        result = request.app.state.cache.get(
+            key, lambda: run_view(get_engine(request), db, view, filters, principal.scope)
+        )
+    except CxloopError as exc:
+        error = exc.message + (f" ({exc.hint})" if exc.hint else "")
+    rows = result["rows"]
+    columns = [k for k in (rows[0] if rows else {}) if not k.startswith("_")]
+    return render(
+        request,
+        "analysis.html",
+        {
+            "view": view,
+            "rows": rows,
+            "columns": columns,
+            "method": result.get("method"),
+            "chart": chart_for(slug, rows),
+            "error": error,
+            "filters": filters,
+            "facets": facets(request, db, principal),
+        },
+    )
