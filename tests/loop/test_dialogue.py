@@ -198,3 +198,25 @@ def test_guessed_tags_never_verify(tag, n):
     ref = f"CX-{n:06d}"
     found = find_references(key, f"[{ref}.{tag}]")
     assert found and found[0].valid == (tag == sign_reference(key, ref).split(".")[1])
+
+
+def test_reply_with_smtp_down_fails_visibly_on_the_case(engine, settings):
+    from delivery_fixtures import FakeClock, free_port
+
+    cfg = settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{free_port()}"})
+    case_id = make_case(engine)
+    with transaction(engine) as s:
+        send_reply(s, cfg, case_service.get_case(s, case_id), body="Hello", actor="sam")
+    clock = FakeClock()
+    clock.now = clock.now.replace(year=2100)  # far past the reply's queue time
+    worker = Worker(engine, {"email": EmailDeliverer(cfg, timeout=2)}, clock=clock)
+    for _ in range(8):
+        worker.run_once()
+        clock.advance(hours=2)
+    worker.close()
+    with transaction(engine) as s:
+        row = s.scalars(select(OutboxMessage)).one()
+        assert row.status == "failed" and row.attempts == 8
+        [event] = s.scalars(select(CaseEvent).where(CaseEvent.kind == "delivery_failed")).all()
+        assert "could not deliver through SMTP" in event.body
+        assert event.data["retry"] == f"cxloop outbox retry {row.id}"

@@ -281,6 +281,8 @@ def record_outcomes(
             }
             if give_up:
                 values["status"] = "failed"
+                if message.case_id is not None:
+                    _record_failure_on_case(session, message, values["last_error"], now)
             else:
                 values["status"] = "pending"
                 values["next_attempt_at"] = now + backoff_delay(message.attempts, rng=rng)
@@ -288,6 +290,26 @@ def record_outcomes(
                 update(OutboxMessage).where(OutboxMessage.id == outcome.id).values(**values),
                 execution_options={"synchronize_session": False},
             )
+
+
+def _record_failure_on_case(
+    session: Session, message: ClaimedMessage, error: str, now: datetime
+) -> None:
+    """Make a failed reply or notification visible where the agent looks: the case history."""
+    from cxloop.storage.models.loop import CaseEvent
+
+    session.add(
+        CaseEvent(
+            case_id=message.case_id,
+            at=now,
+            actor="system",
+            kind="delivery_failed",
+            to_value=message.channel,
+            body=f"{message.channel} to {message.target} failed after "
+            f"{message.attempts} attempt(s): {error}",
+            data={"outbox_id": message.id, "retry": f"cxloop outbox retry {message.id}"},
+        )
+    )
 
 
 def list_messages(
