@@ -231,12 +231,15 @@ def test_an_interrupted_run_leaves_nothing_and_the_rerun_acts_once(workspace, en
     _import(engine)
     import cxloop.loop.outbox as outbox
 
-    real = outbox.enqueue
-    monkeypatch.setattr(outbox, "enqueue", lambda *a, **k: (_ for _ in ()).throw(OSError("killed")))
-    with pytest.raises(OSError), transaction(engine) as s:
-        run_rules(s)
+    def killed(*_a, **_k):
+        raise OSError("killed mid-run")
+
+    with monkeypatch.context() as patched:  # the process "dies" while queuing notifications
+        patched.setattr(outbox, "enqueue", killed)
+        patched.setattr(outbox, "enqueue_many", killed, raising=False)
+        with pytest.raises(OSError), transaction(engine) as s:
+            run_rules(s)
     assert _count(engine, Case) == 0 and _count(engine, RuleMatch) == 0
-    monkeypatch.setattr(outbox, "enqueue", real)
     with transaction(engine) as s:
         run_rules(s)
     with transaction(engine) as s:

@@ -18,8 +18,10 @@ for transactions that committed late (re-evaluating those is harmless: the match
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -80,6 +82,15 @@ _COLUMNS: dict[str, Any] = {
 
 #: Columns every run reads: routing, case creation and notifications need them.
 _ALWAYS = ("id", "customer_id", "channel", "journey_stage", "touchpoint", "segment", "region")
+#: Columns the actions read from a matched row (routing, case, notification).
+_RECORD_COLUMNS = (
+    *_ALWAYS,
+    "themes",
+    "nps",
+    "csat",
+    "sentiment",
+    "redacted_text",
+)
 #: Columns a notification quotes (the excerpt is the redacted text, never the raw text).
 _NOTIFY_COLUMNS = ("nps", "csat", "sentiment", "redacted_text")
 
@@ -112,16 +123,16 @@ def load_frame(session: Session, scope: Scope, columns: Iterable[str]) -> pd.Dat
     """The feedback in ``scope`` as the rules see it (one row per feedback item)."""
     wanted = set(columns) | set(_ALWAYS)
     sql_cols = [c for c in _COLUMNS if c in wanted or (c == "enriched" and "enriched" in wanted)]
+    query = select(*(_COLUMNS[c].label(c) for c in sql_cols)).select_from(Feedback)
+    if "source" in wanted:
+        query = query.join(Source, Source.id == Feedback.source_id)
     query = (
-        select(*(_COLUMNS[c].label(c) for c in sql_cols))
-        .select_from(Feedback)
-        .join(Source, Source.id == Feedback.source_id)
-        .outerjoin(Customer, Customer.id == Feedback.customer_id)
+        query.outerjoin(Customer, Customer.id == Feedback.customer_id)
         .outerjoin(Enrichment, Enrichment.feedback_id == Feedback.id)
         .where(*scope.conditions())
         .order_by(Feedback.id)
     )
-    rows = session.execute(query).all()
+    rows = session.connection().execute(query).all()  # Core rows: no ORM overhead
     frame = pd.DataFrame.from_records(rows, columns=sql_cols)
     if "enriched" in frame:
         frame["enriched"] = frame["enriched"].notna()
@@ -129,7 +140,7 @@ def load_frame(session: Session, scope: Scope, columns: Iterable[str]) -> pd.Dat
         frame["extra"] = frame["extra"].map(lambda d: d if isinstance(d, dict) else {})
     if "signals" in frame:
         frame["signals"] = frame["signals"].map(lambda v: v if isinstance(v, list) else [])
-    _add_themes(session, scope, frame)  # routing by theme needs them even if no rule does
+    _add_themes(session, scope, frame, wanted)
     if "first_feedback" in wanted:
         frame["first_feedback"] = _first_feedback(session, scope, frame)
     return frame
@@ -144,35 +155,45 @@ def _scope_ids(scope: Scope) -> Any:
     )
 
 
-def _add_themes(session: Session, scope: Scope, frame: pd.DataFrame) -> None:
+def _add_themes(session: Session, scope: Scope, frame: pd.DataFrame, wanted: set[str]) -> None:
+    """Theme names per item (always: routing reads them) and the per-theme columns rules use."""
     names: dict[int, list[str]] = defaultdict(list)
     labels: dict[int, dict[str, str]] = defaultdict(dict)
     scores: dict[int, dict[str, float]] = defaultdict(dict)
+    need_labels = bool(wanted & {"theme_sentiments", "negative_themes", "positive_themes"})
+    need_scores = "theme_scores" in wanted
     if len(frame):
-        query = (
-            select(
-                FeedbackTheme.feedback_id,
-                Theme.name,
-                FeedbackTheme.sentiment_label,
-                FeedbackTheme.sentiment_score,
-            )
-            .join(Theme, Theme.id == FeedbackTheme.theme_id)
-            .where(FeedbackTheme.feedback_id.in_(_scope_ids(scope)))
+        theme_rows = session.connection().execute(select(Theme.id, Theme.name))
+        theme_names = dict(theme_rows.tuples().all())
+        query = select(
+            FeedbackTheme.feedback_id,
+            FeedbackTheme.theme_id,
+            FeedbackTheme.sentiment_label,
+            FeedbackTheme.sentiment_score,
         )
-        for fid, name, label, score in session.execute(query):
+        conds = scope.conditions()
+        if conds:
+            query = query.where(FeedbackTheme.feedback_id.in_(_scope_ids(scope)))
+        for fid, tid, label, score in session.connection().execute(query):
+            name = theme_names[tid]
             names[fid].append(name)
-            labels[fid][name] = label
-            scores[fid][name] = score
+            if need_labels:
+                labels[fid][name] = label
+            if need_scores:
+                scores[fid][name] = score
     ids = frame["id"].tolist() if len(frame) else []
-    frame["themes"] = [names.get(i, []) for i in ids]
-    frame["theme_sentiments"] = [labels.get(i, {}) for i in ids]
-    frame["theme_scores"] = [scores.get(i, {}) for i in ids]
-    frame["negative_themes"] = [
-        [n for n, lab in labels.get(i, {}).items() if lab == "negative"] for i in ids
-    ]
-    frame["positive_themes"] = [
-        [n for n, lab in labels.get(i, {}).items() if lab == "positive"] for i in ids
-    ]
+    empty: list[str] = []
+    frame["themes"] = [names.get(i, empty) for i in ids]
+    if "theme_sentiments" in wanted:
+        frame["theme_sentiments"] = [labels.get(i, {}) for i in ids]
+    if need_scores:
+        frame["theme_scores"] = [scores.get(i, {}) for i in ids]
+    for column, label in (("negative_themes", "negative"), ("positive_themes", "positive")):
+        if column in wanted:
+            frame[column] = [
+                [n for n, lab in labels[i].items() if lab == label] if i in labels else empty
+                for i in ids
+            ]
 
 
 def _first_feedback(session: Session, scope: Scope, frame: pd.DataFrame) -> np.ndarray:
@@ -204,10 +225,14 @@ def _first_feedback(session: Session, scope: Scope, frame: pd.DataFrame) -> np.n
 
 
 def _insert(session: Session, model: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect."""
+    """Core INSERT ... ON CONFLICT DO NOTHING on the model's table, for the session's dialect.
+
+    Core (not ORM bulk) statements on ``session.connection()``: same transaction, a fraction of
+    the per-row cost, which matters when one run opens thousands of cases.
+    """
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model).on_conflict_do_nothing()
+    return module.insert(model.__table__).on_conflict_do_nothing()
 
 
 @dataclass
@@ -274,8 +299,6 @@ def run_rules(
     Default scope: feedback new or re-enriched since the last run. ``everything`` looks at all
     feedback; ``feedback_ids`` at exactly those (the hook ingestion and enrichment call).
     """
-    import time
-
     t0 = time.perf_counter()
     now = now or utcnow()
     rules = compiled_rules(session, rule_names)
@@ -304,10 +327,11 @@ def run_rules(
         if progress:
             progress(rule.name)
         outcome = RuleOutcome(rule.name)
-        mask = rule.expression.evaluate(frame)
+        with _timed(result.seconds, "evaluate"):
+            mask = rule.expression.evaluate(frame)
         outcome.matched = int(mask.sum())
         if outcome.matched:
-            _act(session, rule, frame.loc[mask], outcome, router, now)  # type: ignore[arg-type]
+            _act(session, rule, frame.loc[mask], outcome, router, now, result.seconds)  # type: ignore[arg-type]
         result.rules.append(outcome)
     result.seconds["evaluate_and_act"] = time.perf_counter() - t1
     if feedback_ids is None and high_mark is not None:
@@ -329,53 +353,111 @@ def _act(
     outcome: RuleOutcome,
     router: Router,
     now: datetime,
+    seconds: dict[str, float],
 ) -> None:
     rule_id = rule.rule.id
     new: dict[int, int] = {}  # feedback id -> match id
-    ids = [int(i) for i in matched["id"]]
-    for chunk in _chunks(ids):
-        stmt = _insert(session, RuleMatch).returning(RuleMatch.id, RuleMatch.feedback_id)
-        rows = session.execute(
-            stmt, [{"rule_id": rule_id, "feedback_id": f, "matched_at": now} for f in chunk]
-        ).all()
-        new.update({int(fid): int(mid) for mid, fid in rows})
+    with _timed(seconds, "record_matches"):
+        known = set(
+            session.connection().scalars(
+                select(RuleMatch.__table__.c.feedback_id).where(
+                    RuleMatch.__table__.c.rule_id == rule_id
+                )
+            )
+        )
+        ids = [int(i) for i in matched["id"] if int(i) not in known]
+        _record_matches(session, rule_id, ids, now, new)
     outcome.new_matches = len(new)
     if not new:
         return
-    fresh = matched[matched["id"].isin(list(new))]
+    fresh = matched.loc[matched["id"].isin(list(new)), [c for c in _RECORD_COLUMNS if c in matched]]
     records = fresh.to_dict("records")
     actions = rule.spec.then
     case_ids: dict[int, int] = {}
     if actions.open_case is not None:
-        case_ids = _open_cases(session, rule, records, new, router, now)
+        with _timed(seconds, "open_cases"):
+            case_ids = _open_cases(session, rule, records, new, router, now)
         outcome.cases_opened = len(case_ids)
     if actions.tag:
-        tag_rows = [
-            {"feedback_id": int(r["id"]), "tag": t, "rule_id": rule_id, "created_at": now}
-            for r in records
-            for t in actions.tag
-        ]
-        for chunk in _chunks(tag_rows):
-            session.execute(_insert(session, FeedbackTag), list(chunk))
+        with _timed(seconds, "tag"):
+            _tag(session, rule_id, records, actions.tag, now)
         outcome.tagged = len(records)
     if actions.notify:
-        from cxloop.loop.outbox import enqueue
+        with _timed(seconds, "notify (outbox.enqueue)"):
+            outcome.notifications = _notify(session, rule, records, case_ids)
 
-        for r in records:
-            fid = int(r["id"])
-            case_id = case_ids.get(fid)
-            payload = _notification(rule, r, f"CX-{case_id:06d}" if case_id else None)
-            for target in actions.notify:
-                channel, _, address = target.partition(":")
-                enqueue(
-                    session,
-                    channel=channel,
-                    target=address,
-                    payload=payload,
-                    idempotency_key=f"rule:{rule_id}:feedback:{fid}:{target}",
-                    case_id=case_id,
-                )
-                outcome.notifications += 1
+
+def _record_matches(
+    session: Session, rule_id: int, ids: Sequence[int], now: datetime, new: dict[int, int]
+) -> None:
+    """Insert match rows; only those this transaction inserted come back (exactly once)."""
+    for chunk in _chunks(ids):
+        table = RuleMatch.__table__.c
+        stmt = _insert(session, RuleMatch).returning(table.id, table.feedback_id)
+        rows = (
+            session.connection()
+            .execute(
+                stmt, [{"rule_id": rule_id, "feedback_id": f, "matched_at": now} for f in chunk]
+            )
+            .all()
+        )
+        new.update({int(fid): int(mid) for mid, fid in rows})
+
+
+def _tag(
+    session: Session, rule_id: int, records: list[dict[str, Any]], tags: list[str], now: datetime
+) -> None:
+    rows = [
+        {"feedback_id": int(r["id"]), "tag": t, "rule_id": rule_id, "created_at": now}
+        for r in records
+        for t in tags
+    ]
+    for chunk in _chunks(rows):
+        session.connection().execute(_insert(session, FeedbackTag), list(chunk))
+
+
+def _notify(
+    session: Session, rule: CompiledRule, records: list[dict[str, Any]], case_ids: dict[int, int]
+) -> int:
+    """Queue one message per target per new match, in this transaction (durable outbox).
+
+    Uses ``outbox.enqueue_many(session, messages)`` when the outbox offers it (one round trip
+    per batch), else ``outbox.enqueue`` per message; both are idempotent by key.
+    """
+    from cxloop.loop import outbox
+
+    messages: list[dict[str, Any]] = []
+    for r in records:
+        fid = int(r["id"])
+        case_id = case_ids.get(fid)
+        payload = _notification(rule, r, f"CX-{case_id:06d}" if case_id else None)
+        for target in rule.spec.then.notify:
+            channel, _, address = target.partition(":")
+            messages.append(
+                {
+                    "channel": channel,
+                    "target": address,
+                    "payload": payload,
+                    "idempotency_key": f"rule:{rule.rule.id}:feedback:{fid}:{target}",
+                    "case_id": case_id,
+                }
+            )
+    bulk = getattr(outbox, "enqueue_many", None)
+    if bulk is not None:
+        bulk(session, messages)
+    else:
+        for message in messages:
+            outbox.enqueue(session, **message)
+    return len(messages)
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], key: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[key] = seconds.get(key, 0.0) + time.perf_counter() - start
 
 
 def _open_cases(
@@ -434,13 +516,16 @@ def _open_cases(
         )
     case_ids: dict[int, int] = {}
     for chunk in _chunks(rows):
-        stmt = _insert(session, Case).returning(Case.id, Case.feedback_id)
-        inserted = session.execute(
-            stmt, [{k: v for k, v in row.items() if k != "_via"} for row in chunk]
-        ).all()
+        columns = Case.__table__.c
+        stmt = _insert(session, Case).returning(columns.id, columns.feedback_id)
+        inserted = (
+            session.connection()
+            .execute(stmt, [{k: v for k, v in row.items() if k != "_via"} for row in chunk])
+            .all()
+        )
         case_ids.update({int(fid): int(cid) for cid, fid in inserted})
     if case_ids:
-        session.execute(
+        session.connection().execute(
             update(RuleMatch.__table__)  # type: ignore[arg-type]
             .where(RuleMatch.__table__.c.id == _bind("mid"))
             .values(case_id=_bind("cid")),
@@ -465,7 +550,7 @@ def _open_cases(
             if row["feedback_id"] in case_ids
         ]
         for chunk in _chunks(events):
-            session.execute(insert(CaseEvent.__table__), list(chunk))  # type: ignore[arg-type]
+            session.connection().execute(insert(CaseEvent.__table__), list(chunk))  # type: ignore[arg-type]
     return case_ids
 
 
