@@ -1,0 +1,71 @@
+"""The pipeline with the real ``fast`` backend (skipped until that backend is installed).
+
+These check the integration — every row back, themes and journey from a real model — not
+the model's accuracy, which docs/accuracy.md measures on public datasets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cxloop.errors import CxloopError
+from cxloop.text.pipeline import TextEngine, TextItem
+from cxloop.text.score import score_file
+
+
+@pytest.fixture(scope="module")
+def fast_engine() -> TextEngine:
+    try:
+        engine = TextEngine("fast")
+    except (CxloopError, ImportError, FileNotFoundError) as exc:
+        pytest.skip(f"fast backend not available: {exc}")
+    engine.analyze([TextItem(text="warm up")])  # fits the theme classifier once
+    return engine
+
+
+def test_fast_backend_end_to_end(fast_engine: TextEngine) -> None:
+    texts = [
+        "My package never came and the courier won't answer",
+        "I was charged twice for the same order and still no refund",
+        "The app keeps crashing since the last update, I'm switching to another shop",
+        "",
+        "😡😡😡",
+        "<p>Le colis est arrivé <b>cassé</b></p>",
+        "Great quality, fits perfectly. " * 3000,
+    ]
+    results = fast_engine.analyze([TextItem(text=t) for t in texts])
+    assert len(results) == len(texts)
+    assert results[0].sentiment.label == "negative"
+    assert results[0].themes and results[0].themes[0].name == "Delivery"
+    assert results[0].journey_stage == "Receive"
+    assert "Billing and refunds" in [m.name for m in results[1].themes]
+    assert "churn_risk" in results[2].signals
+    assert "Website and app" in [m.name for m in results[2].themes]
+    for empty in results[3:5]:
+        assert (empty.language, empty.sentiment.label, empty.sentiment.confidence) == (
+            "und",
+            "neutral",
+            0.0,
+        )
+    assert results[5].language == "fr" and "<" not in (results[5].redacted_text or "")
+    assert results[6].sentiment.label == "positive"
+    assert results[0].model_version.startswith(fast_engine.backend.version)
+
+
+def test_fast_backend_scores_a_real_file(fast_engine: TextEngine, datasets, tmp_path) -> None:
+    source = datasets / "womens_clothing_reviews_sample.csv"
+    sample = tmp_path / "sample.csv"
+    pd.read_csv(source, dtype=str, keep_default_na=False).head(200).to_csv(sample, index=False)
+    frame = pd.read_csv(sample, dtype=str, keep_default_na=False)
+    text_column = next(c for c in frame.columns if "text" in c.lower())
+    out: Path = tmp_path / "out.csv"
+    result = score_file(sample, text_column, out, backend=fast_engine.backend)
+    scored = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert result.rows == len(frame) == len(scored)
+    assert list(scored.columns[: len(frame.columns)]) == list(frame.columns)
+    assert set(scored["sentiment_label"]) <= {"negative", "neutral", "positive"}
+    assert (scored["themes"] != "").any()
+    assert (scored["journey_stage"] != "").any()
