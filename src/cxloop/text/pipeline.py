@@ -118,6 +118,11 @@ class TextEngine:
         themes = self.backend.themes(texts, self.taxonomy) if self.taxonomy else [[] for _ in texts]
         return list(sentiments), [list(t) for t in themes]
 
+    def warm_up(self) -> None:
+        """Run the backend once so that anything it fits lazily (theme classifiers for the
+        taxonomy) is ready before the engine is copied into worker processes."""
+        self.analyze([TextItem(text="warm up the models")])
+
     def analyze(self, items: Sequence[TextItem]) -> list[TextAnalysis]:
         """One :class:`TextAnalysis` per item, in order; never drops an item."""
         cleaned: list[str] = []
@@ -235,7 +240,8 @@ def analyze_batches(
     global _WORKER_ENGINE
     context = _pool_context()
     if context.get_start_method() == "fork":
-        _WORKER_ENGINE = engine  # inherited by the forked workers
+        engine.warm_up()  # fit once here; the forked workers inherit the fitted engine
+        _WORKER_ENGINE = engine
         initargs: tuple[Any, ...] = (engine.backend, engine.taxonomy, engine.journey)
     else:
         spec = backend_spec if backend_spec is not None else engine.backend

@@ -186,7 +186,7 @@ def score_file(
     channel_column: str | None = None,
     redact_text: bool = False,
     workers: int = 1,
-    chunk_rows: int = 5000,
+    chunk_rows: int = 2000,
     on_rows: Callable[[int], None] | None = None,
 ) -> ScoreResult:
     """Score every row of ``input_path`` and write all its columns plus :data:`OUTPUT_COLUMNS`.
