@@ -141,3 +141,19 @@ def test_plan_cli(cli, engine, tmp_path):
     bad.write_text("stages: [unclosed")
     failed = cli("plan", "set", "--from", str(bad))
     assert failed.exit_code != 0 and "not valid YAML" in failed.stderr
+
+
+def test_unknown_stage_names_the_stages_that_exist():
+    frame = pd.DataFrame(
+        {
+            "stage": ["receive"] * 40,
+            "segment": ["SMB"] * 40,
+            "nps": [9] * 40,
+            "csat": [None] * 40,
+            "ces": [None] * 40,
+            "rating": [None] * 40,
+            "sentiment": [None] * 40,
+        }
+    )
+    [row] = stage_gaps(frame, [TargetSpec("Delivery", "nps", 30)])
+    assert row["status"] == "no feedback at this stage (stages seen: receive)"

@@ -151,6 +151,7 @@ def stage_gaps(
     data = frame
     if segments and not frame.empty:
         data = frame[frame["segment"].isin(list(segments))]
+    known_stages = set(frame["stage"].dropna().astype(str)) if not frame.empty else set()
     for spec in targets:
         at_stage = data[data["stage"] == spec.stage] if not data.empty else data
         scores = outcome_scores(at_stage, spec.metric) if not at_stage.empty else pd.Series([])
@@ -162,13 +163,11 @@ def stage_gaps(
             "n": est.n,
         }
         if est.n < min_n:
-            row.update(
-                current=None,
-                gap=None,
-                ci_low=None,
-                ci_high=None,
-                status=f"not enough data (n={est.n}, need {min_n})",
-            )
+            status = f"not enough data (n={est.n}, need {min_n})"
+            if at_stage.empty and not frame.empty and spec.stage not in known_stages:
+                seen = ", ".join(sorted(known_stages)[:8]) or "none"
+                status = f"no feedback at this stage (stages seen: {seen})"
+            row.update(current=None, gap=None, ci_low=None, ci_high=None, status=status)
             rows.append(row)
             continue
         gap = est.value - spec.target
