@@ -10,6 +10,7 @@ to the sign-in page for a browser without a session — and request validation e
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +132,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _install_error_handlers(app)
 
+    from cxloop.web import sso
     from cxloop.web.api import router as api_router
     from cxloop.web.pages import router as pages_router
 
     app.include_router(api_router)
     app.include_router(pages_router)
+    sso.install(app, settings.signing_key)
+    app.include_router(sso.router)
 
     @app.get("/docs", include_in_schema=False)
     async def api_docs() -> Response:
@@ -152,7 +156,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
         response: Response = await call_next(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

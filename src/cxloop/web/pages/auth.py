@@ -52,7 +52,8 @@ def _login_page(
     request: Request, *, error: str | None, email: str | None, next_url: str, status: int = 200
 ) -> Response:
     token = secrets.token_urlsafe(24)
-    sso = bool(getattr(get_settings(request), "oidc_issuer", None))
+    oidc = getattr(request.app.state, "oidc_settings", None)
+    sso = oidc.label if oidc is not None and oidc.enabled else None
     response = render(
         request,
         "login.html",
@@ -68,6 +69,19 @@ def _login_page(
         max_age=3600,
     )
     return response
+
+
+def set_session_cookie(request: Request, response: Response, value: str) -> None:
+    """HTTP-only, SameSite=Lax, Secure over HTTPS; lives as long as the server-side session."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+    )
 
 
 @router.get("/login")
@@ -108,15 +122,7 @@ def login(
     record(db, user=user, action="auth.login", target_type="user", target_id=user.id, ip=ip)
     db.commit()
     response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.cookie_value,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        path="/",
-    )
+    set_session_cookie(request, response, new.cookie_value)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
