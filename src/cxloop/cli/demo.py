@@ -7,15 +7,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, err_console, print_json
+from cxloop.demo import planted
 from cxloop.demo.build import build_demo, ingest_demo_files
 from cxloop.storage.db import upgrade
 
 
 def demo(
     ctx: typer.Context,
-    customers: int = typer.Option(4000, "--customers", "-c", help="number of customers"),
-    feedback: int = typer.Option(20_000, "--feedback", "-n", help="number of feedback items"),
-    seed: int = typer.Option(7, "--seed", help="random seed; the same seed gives the same data"),
+    customers: int = typer.Option(
+        planted.DEFAULT_CUSTOMERS, "--customers", "-c", help="number of customers"
+    ),
+    feedback: int = typer.Option(
+        planted.DEFAULT_FEEDBACK, "--feedback", "-n", help="number of feedback items"
+    ),
+    seed: int = typer.Option(
+        planted.DEFAULT_SEED, "--seed", help="random seed; the same seed gives the same data"
+    ),
     ingest: bool = typer.Option(
         True, "--ingest/--files-only", help="load the files, or only write them"
     ),

@@ -222,19 +222,31 @@ def generate_chunk(
     times = _iso_times(ts)
     linked = rng.random(size) < np.array([s.linked_share for s in SOURCES])[src]
 
+    themes_of: list[list[int]] = [[] for _ in range(size)]
+    for i, t in zip(*np.nonzero(mentioned), strict=True):
+        themes_of[i].append(t)
+    src_l, cust_l, seg_l, month_l = src.tolist(), cust.tolist(), seg.tolist(), month.tolist()
+    known_l, linked_l, comment_l = known.tolist(), linked.tolist(), comment.tolist()
+    exposed_l, spike_l, ent_l, pack_l = (
+        exposed.tolist(),
+        spike.tolist(),
+        ent.tolist(),
+        packaging.tolist(),
+    )
+    latent_l, roll_l, ts_l = latent.tolist(), variant_roll.tolist(), ts.tolist()
     rows: list[dict[str, object]] = []
     for i in range(size):
-        spec = SOURCES[int(src[i])]
+        spec = SOURCES[src_l[i]]
         aspects: list[Aspect] = []
-        for t in np.flatnonzero(mentioned[i]).tolist():
+        for t in themes_of[i]:
             theme = THEMES[t]
             if negative[i, t]:
                 variant = None
-                if t == bill and spike[i]:
+                if t == bill and spike_l[i]:
                     variant = "spike"
-                elif t == app and exposed[i]:
+                elif t == app and exposed_l[i]:
                     variant = "crash"
-                elif t == cs and ent[i] and variant_roll[i] < 0.7:
+                elif t == cs and ent_l[i] and roll_l[i] < 0.7:
                     variant = "account"
                 aspects.append((theme, "negative", variant))
             elif question[i, t]:
@@ -244,15 +256,15 @@ def generate_chunk(
         if len(aspects) > 3:
             rnd.shuffle(aspects)
             aspects = aspects[:3]
-        if packaging[i]:
+        if pack_l[i]:
             aspects.append((PACKAGING, "negative", None))
-        lat = float(latent[i])
+        lat = latent_l[i]
         score = _score(spec.score, lat)
         band = _band(spec.score, score if score is not None else 0, lat)
         row: dict[str, object] = {
             "external_id": f"{spec.id_prefix}-{first_index + i:07d}",
             "received_at": times[i],
-            "customer_id": f"C{int(cust[i]) + 1:06d}" if known[i] and linked[i] else "",
+            "customer_id": f"C{cust_l[i] + 1:06d}" if known_l[i] and linked_l[i] else "",
             "channel": spec.channel,
             "source": spec.name,
             "title": "",
@@ -265,20 +277,20 @@ def generate_chunk(
             "journey_stage": spec.stage,
             "touchpoint": spec.touchpoint,
         }
-        if comment[i]:
+        if comment_l[i]:
             verbatim = compose(
                 aspects, band, rnd, style=spec.style, want_title=spec.style == "review"
             )
             row["text"] = verbatim.text
             row["title"] = verbatim.title or ""
             aspects = list(verbatim.aspects)
-        _add_extras(row, spec, aspects, float(ts[i]), rnd)
-        row["_customer"] = f"C{int(cust[i]) + 1:06d}" if known[i] else ""
-        row["_month"] = int(month[i])
+        _add_extras(row, spec, aspects, ts_l[i], month_l[i], rnd)
+        row["_customer"] = f"C{cust_l[i] + 1:06d}" if known_l[i] else ""
+        row["_month"] = month_l[i]
         row["_themes"] = "|".join(f"{a[0]}:{a[1]}" for a in aspects)
-        row["_segment"] = planted.SEGMENTS[int(seg[i])]
-        row["_exposed"] = bool(exposed[i])
-        row["_spike_week"] = bool(spike[i])
+        row["_segment"] = planted.SEGMENTS[seg_l[i]]
+        row["_exposed"] = exposed_l[i]
+        row["_spike_week"] = spike_l[i]
         row["_packaging"] = any(a[0] == PACKAGING for a in aspects)
         row["_latent"] = round(lat, 3)
         rows.append(row)
@@ -286,13 +298,17 @@ def generate_chunk(
 
 
 def _add_extras(
-    row: dict[str, object], spec: SourceSpec, aspects: list[Aspect], ts: float, rnd: random.Random
+    row: dict[str, object],
+    spec: SourceSpec,
+    aspects: list[Aspect],
+    ts: float,
+    month: int,
+    rnd: random.Random,
 ) -> None:
     """Source-specific metadata columns (kept by ingestion as feedback metadata)."""
     from cxloop.demo import lexicon
 
     if spec.key == "nps":
-        month = int(month_index(np.array([ts]))[0])
         row["survey_wave"] = f"W{month // 3 + 1:02d}"
     elif spec.key == "csat":
         row["order_id"] = f"LW{rnd.randint(100000, 999999)}"

@@ -59,3 +59,24 @@ SALES_LAG_MONTHS = 3
 UNDEFINED_THEME_LABEL = "plastic packaging waste"
 UNDEFINED_THEME_KEYWORDS = ("plastic", "packaging", "wasteful")
 UNDEFINED_THEME_PREVALENCE = 0.01
+
+#: The demo company and its default size (``make run``); analytics tests use these.
+COMPANY_NAME = "Larkwood Home"
+DEFAULT_SEED = 7
+DEFAULT_CUSTOMERS = 4000
+DEFAULT_FEEDBACK = 20_000
+
+#: The feedback sources (one file each, ingested with ``source=`` this name) and channels.
+NPS_SOURCE = "Relationship NPS survey"
+CSAT_SOURCE = "Post-delivery CSAT survey"
+CES_SOURCE = "Post-support CES survey"
+REVIEWS_SOURCE = "Product reviews"
+APP_STORE_SOURCE = "App store reviews"
+SOCIAL_SOURCE = "Social media"
+TICKETS_SOURCE = "Support tickets"
+
+#: Churn analysis note: the crash starts part-way through the history, so a time-fixed
+#: "complained about the app" flag on tenure suffers immortal-time bias (those who hit it had to
+#: survive until then). Analyse customers active at CHURN_PROBLEM_START from that date, or use a
+#: time-varying covariate, to see the planted hazard ratio.
+CHURN_COHORT_START = CHURN_PROBLEM_START

@@ -48,11 +48,11 @@ _NPS_RATES = {
 
 SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
-        "nps", "Relationship NPS survey", "survey", 0.30, "nps", "survey", "NPS", 1.0, 0.85, 8.8,
+        "nps", planted.NPS_SOURCE, "survey", 0.30, "nps", "survey", "NPS", 1.0, 0.85, 8.8,
         _NPS_RATES, extra_columns=("survey_wave",),
     ),
     SourceSpec(
-        "csat", "Post-delivery CSAT survey", "survey", 0.15, "csat", "survey", "CSAT", 1.0, 0.7,
+        "csat", planted.CSAT_SOURCE, "survey", 0.15, "csat", "survey", "CSAT", 1.0, 0.7,
         8.8,
         {
             "Delivery": (0.50, 0.55), "Product quality": (0.15, 0.45), "Returns": (0.04, 0.6),
@@ -62,7 +62,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         stage="receive", touchpoint="delivery", extra_columns=("order_id", "carrier"),
     ),
     SourceSpec(
-        "ces", "Post-support CES survey", "survey", 0.10, "ces", "survey", "CES", 1.0, 0.7, 8.6,
+        "ces", planted.CES_SOURCE, "survey", 0.10, "ces", "survey", "CES", 1.0, 0.7, 8.6,
         {
             "Customer service": (0.35, 0.5), "Wait time": (0.30, 0.8),
             "Billing and refunds": (0.10, 0.8), "Returns": (0.10, 0.6), "Delivery": (0.15, 0.8),
@@ -71,7 +71,8 @@ SOURCES: tuple[SourceSpec, ...] = (
         stage="support", touchpoint="contact centre", extra_columns=("contact_channel",),
     ),
     SourceSpec(
-        "reviews", "Product reviews", "review", 0.12, "rating", "review", "REV", 0.85, 1.0, 8.8,
+        "reviews", planted.REVIEWS_SOURCE, "review", 0.12, "rating", "review", "REV", 0.85, 1.0,
+        8.8,
         {
             "Product quality": (0.50, 0.40), "Price and value": (0.20, 0.45),
             "Delivery": (0.12, 0.75), "Returns": (0.06, 0.7), "Billing and refunds": (0.02, 0.8),
@@ -79,8 +80,8 @@ SOURCES: tuple[SourceSpec, ...] = (
         stage="use", touchpoint="product", extra_columns=("product_name", "verified_purchase"),
     ),
     SourceSpec(
-        "appstore", "App store reviews", "app_store", 0.08, "rating", "review", "APP", 0.1, 1.0,
-        8.6,
+        "appstore", planted.APP_STORE_SOURCE, "app_store", 0.08, "rating", "review", "APP", 0.1,
+        1.0, 8.6,
         {
             "Website and app": (0.60, 0.55), "Delivery": (0.05, 0.8),
             "Billing and refunds": (0.05, 0.8), "Onboarding": (0.10, 0.5),
@@ -89,7 +90,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         touchpoint="mobile app", extra_columns=("platform", "app_version"),
     ),
     SourceSpec(
-        "social", "Social media", "social", 0.10, None, "social", "SOC", 0.15, 1.0, 8.0,
+        "social", planted.SOCIAL_SOURCE, "social", 0.10, None, "social", "SOC", 0.15, 1.0, 8.0,
         {
             "Delivery": (0.25, 0.85), "Customer service": (0.15, 0.75),
             "Price and value": (0.08, 0.5), "Product quality": (0.10, 0.4),
@@ -99,7 +100,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         question_rate=0.18, extra_columns=("platform", "likes"),
     ),
     SourceSpec(
-        "tickets", "Support tickets", "support", 0.15, None, "ticket", "TKT", 1.0, 1.0, 7.0,
+        "tickets", planted.TICKETS_SOURCE, "support", 0.15, None, "ticket", "TKT", 1.0, 1.0, 7.0,
         {
             "Delivery": (0.35, 0.92), "Billing and refunds": (0.15, 0.9), "Returns": (0.15, 0.8),
             "Product quality": (0.12, 0.9), "Website and app": (0.03, 0.8),

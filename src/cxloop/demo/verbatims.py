@@ -48,22 +48,37 @@ class Verbatim:
     has_pii: bool = False
 
 
-def _slots(rnd: random.Random) -> dict[str, object]:
-    return {
-        "product": rnd.choice(lexicon.PRODUCTS),
-        "days": rnd.choice((4, 5, 6, 8, 9, 10, 12)),
-        "weeks": rnd.choice((2, 3, 4, 5, 6)),
-        "amount": rnd.choice((12, 18, 24, 29, 35, 42, 59, 85, 120)),
-        "courier": rnd.choice(lexicon.COURIERS),
-        "hours": rnd.choice((2, 3, 4)),
-        "order": rnd.choice((3, 7, 12, 15, 21, 28)),
-        "app": rnd.choice(("5.0", "5.0.1", "5.1")),
-        "agent": rnd.choice(lexicon.AGENTS),
-        "order_ref": f"LW{rnd.randint(100000, 999999)}",
-    }
+class _Slots(dict[str, object]):
+    """Slot values drawn only when a template asks for them (most clauses use none)."""
+
+    def __init__(self, rnd: random.Random) -> None:
+        super().__init__()
+        self.rnd = rnd
+
+    def __missing__(self, key: str) -> object:
+        rnd = self.rnd
+        makers = {
+            "product": lambda: rnd.choice(lexicon.PRODUCTS),
+            "days": lambda: rnd.choice((4, 5, 6, 8, 9, 10, 12)),
+            "weeks": lambda: rnd.choice((2, 3, 4, 5, 6)),
+            "amount": lambda: rnd.choice((12, 18, 24, 29, 35, 42, 59, 85, 120)),
+            "courier": lambda: rnd.choice(lexicon.COURIERS),
+            "hours": lambda: rnd.choice((2, 3, 4)),
+            "order": lambda: rnd.choice((3, 7, 12, 15, 21, 28)),
+            "app": lambda: rnd.choice(("5.0", "5.0.1", "5.1")),
+            "agent": lambda: rnd.choice(lexicon.AGENTS),
+            "order_ref": lambda: f"LW{rnd.randint(100000, 999999)}",
+        }
+        value = makers[key]()
+        self[key] = value
+        return value
 
 
-def clause_for(aspect: Aspect, rnd: random.Random, slots: dict[str, object]) -> str:
+def _slots(rnd: random.Random) -> _Slots:
+    return _Slots(rnd)
+
+
+def clause_for(aspect: Aspect, rnd: random.Random, slots: _Slots) -> str:
     """One clause expressing ``aspect``; planted variants use their own phrasings."""
     theme, polarity, variant = aspect
     if theme == PACKAGING:
@@ -80,7 +95,7 @@ def clause_for(aspect: Aspect, rnd: random.Random, slots: dict[str, object]) -> 
         pool = lexicon.POSITIVE[theme]
     else:
         pool = lexicon.NEGATIVE[theme]
-    return rnd.choice(pool).format(**slots)
+    return rnd.choice(pool).format_map(slots)
 
 
 def _sentence(clause: str) -> str:
@@ -233,7 +248,7 @@ def agent_note(aspects: Sequence[Aspect], rnd: random.Random) -> str:
     """The support agent's internal note on a ticket (kept as metadata, not customer voice)."""
     theme = aspects[0][0] if aspects else ""
     pool = lexicon.AGENT_NOTES.get(theme) or lexicon.AGENT_NOTES[""]
-    note = rnd.choice(pool).format(**_slots(rnd))
+    note = rnd.choice(pool).format_map(_slots(rnd))
     if rnd.random() < 0.05:
         note += " Customer asked for a call back on " + rnd.choice(_PHONE_FORMATS).format(
             n=rnd.randrange(0, 999)
