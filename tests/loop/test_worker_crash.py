@@ -72,3 +72,42 @@ def test_killed_worker_loses_nothing_and_redelivers_with_the_same_key(engine, se
     assert redelivered  # the kill really interrupted deliveries that were then repeated
     with transaction(engine) as s:
         assert all(m.attempts >= 1 for m in s.scalars(select(OutboxMessage)))
+
+
+def test_sigterm_finishes_the_batch_in_flight_and_exits_cleanly(engine, settings):
+    receiver = WebhookReceiver(secret="s3cret", delay=0.2).start()
+    env = {
+        **os.environ,
+        "CXLOOP_HOME": str(settings.home),
+        "CXLOOP_DATABASE_URL": settings.resolved_database_url,
+        "CXLOOP_SECRET_KEY": "test-secret-key",
+    }
+    try:
+        with transaction(engine) as s:
+            add_webhook(s, "ops", receiver.url, secret="s3cret")
+            for i in range(12):
+                outbox.enqueue(
+                    s,
+                    channel="webhook",
+                    target="ops",
+                    payload={"n": i},
+                    idempotency_key=f"term-{i}",
+                )
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "cxloop", "worker", "--concurrency", "4", "--poll", "0.1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while not receiver.arrivals and time.monotonic() < deadline:
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGTERM)
+        _out, err = worker.communicate(timeout=30)
+    finally:
+        receiver.stop()
+    assert worker.returncode == 0, err
+    counts = _statuses(engine)
+    assert counts.get("sending", 0) == 0  # the batch in flight was finished and recorded
+    assert counts.get("delivered", 0) == len(receiver.processed) > 0

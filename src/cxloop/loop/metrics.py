@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sqlalchemy import Engine, select
 
 from cxloop.storage.models.core import Customer, Feedback
@@ -34,6 +33,8 @@ MIN_N = 5
 
 
 def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    from scipy import stats  # imported here to keep CLI start-up fast
+
     if n == 0:
         return math.nan, math.nan
     z = float(stats.norm.ppf(0.5 + level / 2))
@@ -46,6 +47,8 @@ def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 def median_with_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Median and the order-statistic interval that covers it with at least ``level``."""
+    from scipy import stats
+
     x = np.sort(values[~np.isnan(values)])
     n = len(x)
     if n == 0:

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 
 from cxloop.plans.outcomes import LOWER_IS_BETTER, outcome_scores
 
@@ -157,6 +156,8 @@ def difference_in_differences(
     if data["score"].nunique() < 2:
         result.reason = f"every {metric} score in the window is the same; nothing to compare"
         return result
+    import statsmodels.formula.api as smf  # imported here: it takes a second to load
+
     model = smf.ols("score ~ treated * post", data=data).fit(cov_type="HC1")
     term = "treated:post"
     low, high = model.conf_int(alpha=1 - level).loc[term]
@@ -183,6 +184,8 @@ def _pre_trend_p(data: pd.DataFrame) -> float | None:
     pre["t"] = (pre["received_at"] - origin).dt.total_seconds() / 86400.0
     if pre["t"].nunique() < 3:
         return None
+    import statsmodels.formula.api as smf
+
     try:
         fit = smf.ols("score ~ treated * t", data=pre).fit(cov_type="HC1")
     except (ValueError, np.linalg.LinAlgError):

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from cxloop.errors import ValidationError
 
@@ -65,6 +64,8 @@ def mean_with_interval(scores: pd.Series, metric: str, level: float = 0.95) -> E
     For NPS the variance of the +100/0/-100 score is exactly the textbook NPS variance
     (p + d - (p - d)^2) * 100^2, so a t-interval on the scores is the usual NPS interval.
     """
+    from scipy import stats  # imported here to keep CLI start-up fast
+
     s = scores.dropna().astype(float)
     n = len(s)
     if n == 0:
