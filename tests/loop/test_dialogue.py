@@ -114,8 +114,9 @@ def test_reply_goes_out_and_the_answer_threads_back_and_reopens(engine, settings
         msgs = thread(s, case)
         assert [m.direction for m in msgs] == ["out", "in"]
         assert msgs[1].body == "Thanks, it arrived!"
-        kinds = [e.kind for e in case_service.history(s, case)]
-        assert "reply_sent" in kinds and "reply_received" in kinds
+        events = {e.kind: e for e in case_service.history(s, case)}
+        assert "reply_sent" in events
+        assert events["reply_received"].data["sender_is_customer"] is True
     with transaction(engine) as s:  # the same email again: threaded once
         assert receive_email(s, cfg, raw).status == "duplicate"
     assert _count(engine, CaseMessage) == 2
@@ -128,10 +129,14 @@ def test_answer_to_a_resolved_case_reopens_it_by_plus_address_alone(engine, sett
         case_service.resolve(s, case, "sam", resolution_code="reshipped")
         signed = sign_reference(settings.signing_key, case.reference)
     raw = answer_email("it broke again", to=f"cx+{signed}@cxloop.local")
+    raw = raw.replace(b"ada@example.com", b"someone-else@example.com")  # e.g. forwarded
     with transaction(engine) as s:
         result = receive_email(s, settings, raw)
         assert result.status == "threaded" and result.reopened
-        assert case_service.get_case(s, case_id).status == "in_progress"
+        case = case_service.get_case(s, case_id)
+        assert case.status == "in_progress"
+        [event] = [e for e in case_service.history(s, case) if e.kind == "reply_received"]
+        assert event.data["sender_is_customer"] is False
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from cxloop.config import Settings
 from cxloop.errors import NotFoundError
 from cxloop.loop.signing import find_references
-from cxloop.storage.models.core import QuarantinedRow
+from cxloop.storage.models.core import Customer, QuarantinedRow
 from cxloop.storage.models.delivery import CaseMessage
 from cxloop.storage.types import utcnow
 
@@ -235,13 +235,23 @@ def receive_email(
     session.add(message)
     session.flush()
     actor = f"customer:{parsed.sender}" if parsed.sender else "customer"
+    customer = session.get(Customer, case.customer_id) if case.customer_id else None
+    # A forwarded email keeps a valid reference: threading is right, but the agent should see
+    # that someone other than the customer wrote.
+    known_sender = bool(
+        customer and customer.email and customer.email.lower() == parsed.sender.lower()
+    )
     case_service.add_event(
         session,
         case,
         "reply_received",
         actor,
         body=message.body,
-        data={"message_id": parsed.message_id, "case_message_id": message.id},
+        data={
+            "message_id": parsed.message_id,
+            "case_message_id": message.id,
+            "sender_is_customer": known_sender,
+        },
         at=now,
     )
     reopened = False
