@@ -79,7 +79,7 @@ def test_killed_ingest_rerun_gives_exactly_the_right_rows(engine, db_url, tmp_pa
     assert partial % BATCH == 0, "only whole batches were committed"
 
     proc = _ingest(db_url, tmp_path, path)
-    out, err = proc.communicate(timeout=300)
+    _out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err.decode()
     with Session(engine) as s:
         total = s.scalar(select(func.count()).select_from(Feedback))
