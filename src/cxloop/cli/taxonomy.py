@@ -73,7 +73,19 @@ def list_cmd(
     from cxloop.text.taxonomy import list_themes
 
     rows = list_themes(state(ctx).engine, include_inactive=include_inactive)
-    print_rows(rows, fmt, title="themes")
+    columns = None
+    if fmt is OutputFormat.table:  # descriptions are long; JSON and CSV carry them
+        columns = [
+            "name",
+            "parent",
+            "keywords",
+            "examples",
+            "feedback",
+            "effort",
+            "origin",
+            "active",
+        ]
+    print_rows(rows, fmt, title="themes", columns=columns)
 
 
 def register(app: typer.Typer) -> None:
