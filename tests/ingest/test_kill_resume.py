@@ -85,9 +85,9 @@ def test_killed_ingest_rerun_gives_exactly_the_right_rows(engine, db_url, tmp_pa
         total = s.scalar(select(func.count()).select_from(Feedback))
         distinct = s.scalar(select(func.count(func.distinct(Feedback.external_id))))
         runs = list(s.scalars(select(IngestRun).order_by(IngestRun.id)))
-        sample = s.scalar(select(Feedback).where(Feedback.external_id == "K12345"))
+        sample = s.scalar(select(Feedback).where(Feedback.external_id == "K1234"))
     assert total == distinct == ROWS
-    assert sample.text == 'comment 12345, "quoted"\nline' and sample.nps == 12345 % 11
-    assert sample.extra == {"store": f"S{12345 % 7}"}
+    assert sample.text == 'comment 1234, "quoted"\nline' and sample.nps == 1234 % 11
+    assert sample.extra == {"store": f"S{1234 % 7}"}
     assert [r.status for r in runs] == ["interrupted", "completed"]
     assert runs[1].unchanged == partial and runs[1].inserted == ROWS - partial
