@@ -27,8 +27,9 @@ ROWS = [
 
 
 @pytest.fixture(autouse=True)
-def stub_backend() -> None:
+def stub_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     register_backend("keyword-stub", KeywordBackend)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # keep ~/.cache clean
 
 
 def write_csv(path: Path) -> Path:

@@ -39,6 +39,9 @@ def score(
         False, "--redact", help="replace the text column with its PII-redacted version"
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="processes to score on"),
+    cache: bool = typer.Option(
+        True, "--cache/--no-cache", help="reuse the warmed-up engine from ~/.cache/cxloop"
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Score every row of a file and write it back with sentiment, themes, journey and signals.
@@ -49,6 +52,7 @@ def score(
 
     Example: cxloop text score reviews.csv --text-column comment --output scored.csv
     """
+    from cxloop.text.engine_cache import user_cache_dir
     from cxloop.text.journey import load_journey_file
     from cxloop.text.score import score_file
     from cxloop.text.taxonomy import load_taxonomy_file
@@ -66,6 +70,7 @@ def score(
         channel_column=channel_column,
         redact_text=redact,
         workers=workers,
+        cache_dir=user_cache_dir() if cache else None,
     )
     if fmt is OutputFormat.table:
         err_console.print(

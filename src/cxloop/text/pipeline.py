@@ -469,7 +469,9 @@ def enrich_workspace(
     taxonomy = load_taxonomy(db, seed=False)
     journey = load_journey(db)
     spec = backend if backend is not None else settings.text_backend
-    engine = TextEngine(spec, taxonomy, journey)
+    from cxloop.text.engine_cache import load_engine
+
+    engine = load_engine(spec, taxonomy, journey, cache_dir=settings.home / "cache")
     version = engine.model_version
     theme_id_by_name = theme_ids(db)
     pending, total = count_pending(db, version)

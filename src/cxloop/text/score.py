@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from cxloop.errors import InputError
+from cxloop.text.engine_cache import load_engine
 from cxloop.text.journey import Journey, JourneyContext
-from cxloop.text.pipeline import BackendSpec, TextEngine, TextItem, analyze_batches
+from cxloop.text.pipeline import BackendSpec, TextItem, analyze_batches
 from cxloop.text.types import TextAnalysis, ThemeDefinition
 
 #: The columns ``score`` appends, in order.
@@ -187,10 +188,12 @@ def score_file(
     redact_text: bool = False,
     workers: int = 1,
     chunk_rows: int = 2000,
+    cache_dir: Path | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> ScoreResult:
     """Score every row of ``input_path`` and write all its columns plus :data:`OUTPUT_COLUMNS`.
 
+    ``cache_dir`` keeps the warmed-up engine between runs (see :mod:`cxloop.text.engine_cache`).
     ``redact_text`` replaces the text (and title) column with its PII-redacted version, for
     output that will be shared. An input column that already has one of the output names is
     kept, and the engine's column is written as ``cx_<name>``.
@@ -199,7 +202,7 @@ def score_file(
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.resolve() == output_path.resolve():
         raise InputError("the output file must differ from the input file")
-    engine = TextEngine(backend, taxonomy, journey)
+    engine = load_engine(backend, taxonomy, journey, cache_dir=cache_dir)
     writer = _Writer(output_path)
     rows = 0
 
