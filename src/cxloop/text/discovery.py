@@ -71,8 +71,12 @@ class DiscoveryResult:
     method: str = ""
 
 
-def _ctfidf_keywords(all_docs_by_cluster: list[str], top: int) -> list[list[str]]:
-    """Class-based TF-IDF: the words that make each cluster different from the others."""
+def _ctfidf_keywords(
+    all_docs_by_cluster: list[str], top: int
+) -> tuple[list[list[str]], sparse.csr_matrix]:
+    """Class-based TF-IDF: the words that make each cluster different from the others.
+
+    Returns the top words per cluster and the c-TF-IDF matrix (clusters x terms)."""
     vec = CountVectorizer(
         stop_words="english", ngram_range=(1, 2), token_pattern=_WORD_PATTERN, min_df=1
     )
@@ -96,7 +100,36 @@ def _ctfidf_keywords(all_docs_by_cluster: list[str], top: int) -> list[list[str]
             if len(words) == top:
                 break
         out.append(words)
-    return out
+    return out, scores
+
+
+def _join_by_shared_words(words_of: list[set[str]], shared: int = 2) -> np.ndarray:
+    """Union-find over groups: those sharing ``shared`` top words become one; ids renumbered."""
+    parent = list(range(len(words_of)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(words_of)):
+        for j in range(i + 1, len(words_of)):
+            if len(words_of[i] & words_of[j]) >= shared:
+                parent[root(j)] = root(i)
+    roots = [root(i) for i in range(len(words_of))]
+    renumber = {r: k for k, r in enumerate(dict.fromkeys(roots))}
+    return np.array([renumber[r] for r in roots])
+
+
+def _cluster_docs(
+    sentences: Sequence[str], member: np.ndarray, best: np.ndarray, k: int
+) -> list[str]:
+    """One pseudo-document per cluster (capped, so a huge cluster does not dominate)."""
+    return [
+        " ".join(sentences[j] for j in np.flatnonzero(member & (best == c))[:3000])
+        for c in range(k)
+    ]
 
 
 def _trend(dates: Sequence[datetime | None]) -> dict[str, Any]:
@@ -127,6 +160,7 @@ def discover_themes(
     max_sample: int = 12000,
     coverage_threshold: float = 0.35,
     keyword_coverage: float = 0.5,
+    merge_similarity: float = 0.35,
     encode: Any = None,
     random_state: int = 0,
 ) -> DiscoveryResult:
@@ -170,7 +204,7 @@ def discover_themes(
         )
         method = "sentence embeddings + HDBSCAN + c-TF-IDF"
     else:
-        svd = TruncatedSVD(n_components=min(100, X_sparse.shape[1] - 1), random_state=random_state)
+        svd = TruncatedSVD(n_components=min(64, X_sparse.shape[1] - 1), random_state=random_state)
         X = normalize(svd.fit_transform(X_sparse).astype(np.float32))
         theme_vecs = (
             normalize(svd.transform(tfidf.transform([_definition_text(t) for t in taxonomy])))
@@ -202,11 +236,41 @@ def discover_themes(
     )
     member = sims[np.arange(n), best] >= radius[best]
 
-    docs_by_cluster = [
-        " ".join(sentences[j] for j in np.flatnonzero(member & (best == k))[:3000])
-        for k in range(len(cluster_ids))
+    # HDBSCAN often splits one subject into several dense phrasings; merge clusters whose
+    # centres are alike (average linkage on cosine distance), as BERTopic reduces topics.
+    group = np.arange(len(cluster_ids))
+    if len(cluster_ids) > 1:
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
+        dense = centres
+        dist = np.clip(1.0 - dense @ dense.T, 0.0, 1.0)
+        np.fill_diagonal(dist, 0.0)
+        tree = linkage(squareform(dist, checks=False), method="average")
+        group = fcluster(tree, t=1.0 - merge_similarity, criterion="distance") - 1
+    best = group[best]
+    # Then join groups described by the same words (two of their top words in common).
+    words_of = [
+        {w for k in kw[:4] for w in k.split()}
+        for kw in _ctfidf_keywords(_cluster_docs(sentences, member, best, int(group.max()) + 1), 6)[
+            0
+        ]
     ]
-    keywords = _ctfidf_keywords(docs_by_cluster, top=6)
+    best = _join_by_shared_words(words_of)[best]
+    n_groups = int(best.max()) + 1
+    centres = normalize(
+        np.vstack(
+            [
+                X[member & (best == g)].mean(axis=0)
+                if (member & (best == g)).any()
+                else np.zeros(X.shape[1])
+                for g in range(n_groups)
+            ]
+        )
+    )
+    sims = X @ centres.T
+    keywords, _ = _ctfidf_keywords(_cluster_docs(sentences, member, best, n_groups), top=6)
+    cluster_ids = list(range(n_groups))
 
     proposals: list[Proposal] = []
     covered: list[dict[str, Any]] = []
