@@ -127,7 +127,7 @@ def _load(engine, items):
 
 def test_proposals_are_stored_accepted_and_rejections_remembered(engine):
     _load(engine, corpus(3000, 0.03, seed=3))
-    result, stored = discover_for_workspace(engine)
+    _, stored = discover_for_workspace(engine)
     assert stored and any(_is_planted(p) for p in stored)
     planted = next(p for p in stored if _is_planted(p))
     theme = accept_proposal(engine, planted.id, name="Packaging waste", parent="Delivery")
