@@ -114,6 +114,9 @@ def test_smtp_down_retries_with_backoff_then_fails_visibly(engine, settings, cli
     assert seen_waits[0] < seen_waits[1] < seen_waits[2]
     listed = cli("outbox", "list", "--status", "failed", "--format", "json")
     assert listed.exit_code == 0 and "could not deliver through SMTP" in listed.stdout
+    assert '"a***@example.com"' in listed.stdout and '"a@example.com"' not in listed.stdout
+    revealed = cli("outbox", "list", "--reveal", "--format", "json")
+    assert '"a@example.com"' in revealed.stdout
 
 
 def test_missing_smtp_url_is_retried_with_a_clear_message(engine, settings):

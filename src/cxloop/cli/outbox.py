@@ -21,11 +21,20 @@ webhooks_app = typer.Typer(
 )
 
 
-def _row(message: Any) -> dict[str, Any]:
+def mask_address(address: str) -> str:
+    """``ada.lovelace@example.com`` -> ``a***@example.com``: enough to tell messages apart."""
+    local, at, domain = address.partition("@")
+    return f"{local[:1]}***{at}{domain}" if at else address
+
+
+def _row(message: Any, reveal: bool = False) -> dict[str, Any]:
+    target = message.target
+    if message.channel == "email" and not reveal:
+        target = mask_address(target)
     return {
         "id": message.id,
         "channel": message.channel,
-        "target": message.target,
+        "target": target,
         "status": message.status,
         "attempts": f"{message.attempts}/{message.max_attempts}",
         "next_attempt_at": message.next_attempt_at if message.status == "pending" else None,
@@ -45,15 +54,17 @@ def list_cmd(
     channel: str | None = typer.Option(None, help="email|webhook"),
     case: int | None = typer.Option(None, help="only messages of this case id"),
     limit: int = typer.Option(50, help="most recent N"),
+    reveal: bool = typer.Option(False, "--reveal", help="show full email addresses"),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Show queued, delivered and failed messages with their last error.
 
+    Email addresses are masked (personal data) unless --reveal is given.
     Example: cxloop outbox list --status failed
     """
     with transaction(state(ctx).engine) as session:
         rows = [
-            _row(m)
+            _row(m, reveal)
             for m in outbox.list_messages(
                 session, status=status, channel=channel, case_id=case, limit=limit
             )
