@@ -279,19 +279,15 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> TableR
                 else:
                     if len(row) != ncols:
                         row = row[:ncols]
-                    joined = "\x1f".join(row)
-                    if _BAD_BYTE.search(joined):
-                        batch.bad.append(_undecodable(number, columns, row, enc))
-                    else:
-                        batch.rows.append(row)
-                        batch.row_numbers.append(number)
+                    batch.rows.append(row)
+                    batch.row_numbers.append(number)
                 if batch.read >= batch_size:
                     batch.position = fh.tell()
-                    yield batch
+                    yield _split_undecodable(batch, enc)
                     batch = RawBatch(columns, [], [])
             batch.position = size
             if batch.read:
-                yield batch
+                yield _split_undecodable(batch, enc)
 
     return TableReader(
         path,
@@ -304,6 +300,23 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> TableR
         True,
         iterate,
     )
+
+
+def _split_undecodable(batch: RawBatch, enc: str) -> RawBatch:
+    """Move rows holding undecodable bytes to ``bad``; one scan of the whole batch first,
+    because such rows are rare and a per-row check costs more than the parsing."""
+    if not _BAD_BYTE.search("\x1e".join("\x1f".join(r) for r in batch.rows)):
+        return batch
+    rows, numbers = [], []
+    for row, number in zip(batch.rows, batch.row_numbers, strict=True):
+        if _BAD_BYTE.search("\x1f".join(row)):
+            batch.bad.append(_undecodable(number, batch.columns, row, enc))
+        else:
+            rows.append(row)
+            numbers.append(number)
+    batch.rows, batch.row_numbers = rows, numbers
+    batch.bad.sort(key=lambda b: b.row_number)
+    return batch
 
 
 def _take(it: Iterator[Any], n: int) -> list[Any]:

@@ -135,7 +135,7 @@ def _lookup(
     """
     if conn.dialect.name != "sqlite":
         for chunk in _chunks(values, _CHUNK):
-            yield from conn.execute(stmt, {key: chunk, **fixed})
+            yield from conn.execute(stmt, {key: chunk, **fixed}).all()
         return
     cache_key = (str(stmt), key)
     sql = _lookup_sql.get(cache_key)
@@ -155,7 +155,7 @@ def _lookup(
                 params.append(fixed[name])
             else:
                 params.append(padded[int(name.rsplit("_", 1)[1]) - 1])
-        yield from conn.exec_driver_sql(sql, tuple(params))
+        yield from conn.exec_driver_sql(sql, tuple(params)).all()
 
 
 _lookup_order: dict[tuple[str, str], list[str]] = {}
