@@ -226,10 +226,10 @@ def main() -> None:
     t = time.perf_counter()
     build(engine, args.n)
     print(f"built {args.n} feedback items in {time.perf_counter() - t:.1f} s (not timed)")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     with transaction(engine) as s:
         result = run_rules(s)
-    first = time.perf_counter() - t
+    first, first_cpu = time.perf_counter() - t, time.process_time() - cpu
     t = time.perf_counter()
     with transaction(engine) as s:
         second = run_rules(s)
@@ -245,7 +245,10 @@ def main() -> None:
     print(f"rules: {len(result.rules)}; feedback evaluated: {result.evaluated}")
     print(f"matches: {matches}; cases opened: {cases}; outbox messages: {outbox}")
     print("phases (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.seconds.items()))
-    print(f"FIRST RUN (all {result.evaluated} new, incl. commit): {first:.2f} s (target <= 10 s)")
+    print(
+        f"FIRST RUN (all {result.evaluated} new, incl. commit): wall {first:.2f} s, "
+        f"CPU {first_cpu:.2f} s of this process (target <= 10 s wall)"
+    )
     print(f"second run (nothing new: {second.evaluated} rows in the overlap window): {again:.2f} s")
 
 

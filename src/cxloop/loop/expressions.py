@@ -178,7 +178,7 @@ class Field(Node):
         if self.kind == "list":
             return series.map(lambda v: v if isinstance(v, list | tuple | set | frozenset) else ())
         if self.kind == "bool":
-            return series.map(lambda v: bool(v) if not _missing(v) else False).astype(bool)
+            return series.astype(object).where(series.notna(), False).astype(bool)
         if self.kind == "number":
             return pd.to_numeric(series, errors="coerce").astype(float)
         if self.kind == "datetime":
