@@ -304,3 +304,17 @@ def test_cli_rules_import_list_test_and_loop_run(cli, workspace, engine, tmp_pat
     assert cli("rules", "test", "nope").exit_code != 0
     exported = cli("rules", "export")
     assert "detractor-delivery" in exported.stdout and "webhook:ops" in exported.stdout
+
+
+def test_auto_run_hook_only_when_switched_on(cli, workspace, engine):
+    from cxloop.loop.engine import run_rules_if_enabled
+
+    fid = workspace.add_feedback("a", nps=1, themes={"Delivery": "negative"})
+    _import(engine)
+    with transaction(engine) as s:
+        assert run_rules_if_enabled(s, [fid]) is None
+    assert _count(engine, Case) == 0
+    out = cli("loop", "auto", "--on")
+    assert out.exit_code == 0 and "on" in out.stdout
+    with transaction(engine) as s:
+        assert run_rules_if_enabled(s, [fid]).cases_opened == 1

@@ -10,7 +10,7 @@ from rich.progress import Progress
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
 from cxloop.errors import InputError
-from cxloop.loop.engine import run_rules
+from cxloop.loop.engine import auto_run_enabled, run_rules, set_auto_run
 from cxloop.loop.sla import run_timers, system_clock
 from cxloop.storage.db import transaction
 
@@ -77,6 +77,22 @@ def tick(
     with transaction(state(ctx).engine) as s:
         result = run_timers(s, clock=(lambda: at) if at else system_clock)
     print_rows(result.escalated, fmt, title=f"escalations at {result.now:%Y-%m-%d %H:%M} UTC")
+
+
+@loop_app.command("auto")
+def auto(
+    ctx: typer.Context,
+    on: bool | None = typer.Option(None, "--on/--off", help="switch automatic runs on or off"),
+) -> None:
+    """Evaluate rules right after ingestion and enrichment (or show the setting).
+
+    Example: cxloop loop auto --on
+    """
+    with transaction(state(ctx).engine) as s:
+        if on is not None:
+            set_auto_run(s, on)
+        enabled = auto_run_enabled(s)
+    console.print(f"automatic rule runs after ingest/enrich: {'on' if enabled else 'off'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -655,3 +655,32 @@ def preview_rule(
         row["already_matched"] = int(rec["id"]) in seen
         rows.append(row)
     return RulePreview(rule.name, len(frame), len(ids), len(seen), rows)
+
+
+AUTO_RUN_KEY = "loop.auto_run"
+
+
+def auto_run_enabled(session: Session) -> bool:
+    doc = session.get(WorkspaceDocument, AUTO_RUN_KEY)
+    return bool(doc is not None and doc.value)
+
+
+def set_auto_run(session: Session, enabled: bool) -> None:
+    """Switch on/off evaluating rules right after ingestion and enrichment."""
+    doc = session.get(WorkspaceDocument, AUTO_RUN_KEY)
+    if doc is None:
+        session.add(WorkspaceDocument(key=AUTO_RUN_KEY, value=enabled))
+    else:
+        doc.value = enabled
+    session.flush()
+
+
+def run_rules_if_enabled(session: Session, feedback_ids: Sequence[int]) -> RunResult | None:
+    """The hook ingestion and enrichment call with the ids they stored or re-enriched.
+
+    Does nothing unless ``cxloop loop auto --on`` was set; runs in the caller's transaction, so
+    the matches, cases and notifications commit together with the data that caused them.
+    """
+    if not feedback_ids or not auto_run_enabled(session):
+        return None
+    return run_rules(session, feedback_ids=feedback_ids)
