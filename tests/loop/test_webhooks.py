@@ -141,6 +141,11 @@ def test_webhook_config_errors(engine):
             add_webhook(s, "x", "http://example.com")
 
 
+def test_slack_text_cannot_mention_everyone_or_forge_links():
+    doc = slack_payload({"text": "<!channel> see <http://evil|bank> & pay"})
+    assert doc["text"] == "&lt;!channel&gt; see &lt;http://evil|bank&gt; &amp; pay"
+
+
 def test_slack_payload_shape():
     doc = slack_payload({"event": "case.breached", "case": "CX-1", "nested": {"a": 1}})
     assert doc["text"] == "case.breached"

@@ -65,11 +65,18 @@ def list_webhooks(session: Session) -> list[WebhookEndpoint]:
     return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.name)))
 
 
+def slack_escape(text: str) -> str:
+    """Slack reads ``<...>`` as links and mentions; customer text must not be able to ping
+    ``<!channel>`` or forge a link, so &, < and > are escaped as Slack documents."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """A Slack incoming-webhook body: ``text`` (the fallback) plus one section block."""
-    text = str(payload.get("text") or payload.get("summary") or payload.get("event") or "cxloop")
+    raw = str(payload.get("text") or payload.get("summary") or payload.get("event") or "cxloop")
+    text = slack_escape(raw)[:3000]
     fields = [
-        {"type": "mrkdwn", "text": f"*{key}*\n{value}"}
+        {"type": "mrkdwn", "text": f"*{slack_escape(key)}*\n{slack_escape(str(value))[:1900]}"}
         for key, value in payload.items()
         if key not in ("text", "summary") and isinstance(value, str | int | float)
     ][:10]
