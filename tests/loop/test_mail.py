@@ -130,6 +130,24 @@ def test_missing_smtp_url_is_retried_with_a_clear_message(engine, settings):
     assert stats.retried == 1 and "CXLOOP_SMTP_URL" in stats.errors[0]
 
 
+def test_newlines_in_a_subject_cannot_inject_headers(engine, settings, smtp):
+    cfg = _settings(settings, smtp.url)
+    with transaction(engine) as s:
+        outbox.enqueue(
+            s,
+            channel="email",
+            target="a@example.com",
+            payload={"subject": "Hi\r\nBcc: victim@example.com", "text": "body"},
+            idempotency_key="inj",
+        )
+    worker = Worker(engine, {"email": EmailDeliverer(cfg)})
+    assert worker.run_once().delivered == 1
+    worker.close()
+    [msg] = smtp.messages
+    assert msg["Bcc"] is None and msg["Subject"] == "Hi Bcc: victim@example.com"
+    assert smtp.collector.envelopes[0][1] == ["a@example.com"]
+
+
 def test_parse_smtp_url_and_password_never_in_repr():
     target = parse_smtp_url("smtp://me%40x.com:pa%2Fss@mail.example.com:587?starttls=true")
     assert (target.host, target.port, target.username, target.password, target.starttls) == (

@@ -119,12 +119,12 @@ def build_message(settings: Settings, message: ClaimedMessage) -> EmailMessage:
     email = EmailMessage()
     email["From"] = formataddr(("Customer experience", settings.mail_from))
     email["To"] = message.target
-    email["Subject"] = subject
+    email["Subject"] = " ".join(str(subject).split())[:250]  # no header injection by newline
     email["Date"] = formatdate(localtime=False)
     headers = dict(payload.get("headers") or {})
     headers.setdefault("Message-ID", message_id_for(settings, message.idempotency_key, None))
     for name, value in headers.items():
-        email[name] = value
+        email[name] = " ".join(str(value).split())
     email["X-Cxloop-Idempotency-Key"] = message.idempotency_key
     email.set_content(text)
     if html:
