@@ -23,6 +23,7 @@ from web_seed import PASSWORD, Seeded, seed
 from cxloop.config import Settings
 from cxloop.storage.db import make_engine, transaction
 
+os.environ.setdefault("CXLOOP_WEB_PREWARM", "0")
 BACKENDS = ["sqlite", "postgres"] if os.environ.get("CXLOOP_TEST_POSTGRES_URL") else ["sqlite"]
 PG_URL = os.environ.get("CXLOOP_TEST_POSTGRES_URL", "")
 

@@ -9,7 +9,6 @@ and links to the verbatims behind it.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cxloop.errors import NotFoundError
 from cxloop.web import insights
+from cxloop.web.cache import ResultCache
 from cxloop.web.insights import Filters
 from cxloop.web.permissions import DataScope
 
@@ -83,7 +83,12 @@ def _run_analysis() -> Any:
 
 
 def run_view(
-    engine: Engine, db: Session, view: AnalysisView, filters: Filters, scope: DataScope
+    engine: Engine,
+    db: Session,
+    view: AnalysisView,
+    filters: Filters,
+    scope: DataScope,
+    cache: ResultCache | None = None,
 ) -> dict[str, Any]:
     """Rows, method and the chart spec for one analysis page."""
     run = _run_analysis()
@@ -93,23 +98,30 @@ def run_view(
             params["since"] = filters.since
         if filters.until:
             params["until"] = filters.until
-        if filters.segment:
-            params["segment"] = filters.segment
-        accepted = inspect.signature(run).parameters
-        if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-            params = {k: v for k, v in params.items() if k in accepted}
+        expression = analytics_filter(filters, scope)
+        if expression:
+            params["filter"] = expression
         result = run(engine, view.analysis, **params)
         rows = _rows_of(result)
+        for row in rows:
+            row.setdefault("_link", _link_for(row, filters))
         return {
             "rows": rows,
             "method": _attr(result, "method"),
             "source": "analytics",
-            "params": params,
+            "params": {k: str(v) for k, v in params.items()},
+            "caveats": _attr(result, "caveats") or [],
         }
     if view.slug == "drivers":
-        return _drivers_from_themes(db, filters, scope)
+        return _drivers_from_themes(db, filters, scope, cache)
     if view.slug == "segments":
-        rows = insights.metrics_by(db, filters, scope, "segment")
+        from cxloop.web import views
+
+        rows = (
+            views.metrics(cache, db, filters, scope, "segment")
+            if cache is not None
+            else insights.metrics_by(db, filters, scope, "segment")
+        )
         flat = [
             {
                 "segment": r["segment"],
@@ -137,9 +149,62 @@ def run_view(
     )
 
 
-def _drivers_from_themes(db: Session, filters: Filters, scope: DataScope) -> dict[str, Any]:
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def analytics_filter(filters: Filters, scope: DataScope) -> str | None:
+    """The analytics filter expression for the page filters and the user's data scope.
+
+    Values are quoted for the analytics filter language (which parses, never evaluates, and
+    binds every value as a parameter), so the user's scope always narrows the analysis.
+    """
+    clauses = []
+    for field, values in (("segment", scope.segments), ("region", scope.regions)):
+        if values is not None:
+            clauses.append(f"{field} in ({', '.join(_quote(v) for v in values) or _quote('')})")
+    for field in ("segment", "region", "channel"):
+        value = getattr(filters, field)
+        if value:
+            clauses.append(f"{field} = {_quote(value)}")
+    return " and ".join(clauses) or None
+
+
+def _link_for(row: dict[str, Any], filters: Filters) -> str:
+    """Verbatims behind an analysis row: by theme, stage, segment or channel when named."""
+    from urllib.parse import urlencode
+
+    params: dict[str, Any] = {
+        k: v for k, v in (("since", filters.since), ("until", filters.until)) if v
+    }
+    for key, target in (
+        ("stage", "stage"),
+        ("journey_stage", "stage"),
+        ("touchpoint", "touchpoint"),
+        ("segment", "segment"),
+        ("region", "region"),
+        ("channel", "channel"),
+    ):
+        if isinstance(row.get(key), str):
+            params[target] = row[key]
+    label = row.get("theme") or row.get("driver") or row.get("label")
+    if isinstance(label, str) and not params.get("stage"):
+        params["q"] = label
+    return "/verbatims?" + urlencode({k: str(v) for k, v in params.items()})
+
+
+def _drivers_from_themes(
+    db: Session, filters: Filters, scope: DataScope, cache: ResultCache | None
+) -> dict[str, Any]:
+    from cxloop.web import views
+
     rows = []
-    for t in insights.theme_table(db, filters, scope):
+    table = (
+        views.themes(cache, db, filters, scope)
+        if cache is not None
+        else insights.theme_table(db, filters, scope)
+    )
+    for t in table:
         impact = t["nps_impact"]
         if impact is None:
             continue

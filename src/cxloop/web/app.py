@@ -24,6 +24,7 @@ from cxloop import __version__
 from cxloop.config import Settings
 from cxloop.errors import AuthenticationRequired, CxloopError
 from cxloop.storage.db import engine_for, session_factory
+from cxloop.web import warming
 from cxloop.web.cache import ResultCache
 from cxloop.web.rendering import make_templates, render
 
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = session_factory(engine)
     app.state.templates = make_templates(WEB_DIR / "templates")
     app.state.cache = ResultCache(engine)
+    warming.install(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _install_error_handlers(app)
 

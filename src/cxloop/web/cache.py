@@ -32,6 +32,10 @@ class ResultCache:
         self.probe_every = probe_every
         self.max_age = max_age
         self._lock = threading.Lock()
+        #: One lock per key being computed, so concurrent requests wait for one computation.
+        self._computing: dict[Hashable, threading.Lock] = {}
+        #: Called (in a thread) after ``invalidate``; the app uses it to re-warm default views.
+        self.on_invalidate: Callable[[], None] | None = None
         self._items: OrderedDict[Hashable, tuple[Hashable, float, Any]] = OrderedDict()
         self._generation = 0
         self._version: Hashable = None
@@ -44,6 +48,8 @@ class ResultCache:
         with self._lock:
             self._generation += 1
             self._probed_at = 0.0
+        if self.on_invalidate is not None:
+            threading.Thread(target=self.on_invalidate, daemon=True, name="cxloop-warm").start()
 
     def _probe(self) -> Hashable:
         with self.engine.connect() as conn:
@@ -76,20 +82,34 @@ class ResultCache:
             self._probed_at = now
             return (self._generation, probed)
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        version = self.version()
-        now = time.monotonic()
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None and item[0] == version and now - item[1] < self.max_age:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return item[2]  # type: ignore[no-any-return]
-        value = compute()
-        with self._lock:
-            self.misses += 1
-            self._items[key] = (version, now, value)
+    def _fresh(self, key: Hashable, version: Hashable, now: float) -> tuple[bool, Any]:
+        item = self._items.get(key)
+        if item is not None and item[0] == version and now - item[1] < self.max_age:
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+            return True, item[2]
+        return False, None
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value for the current data version, computing it at most once at a time."""
+        version = self.version()
+        with self._lock:
+            found, value = self._fresh(key, version, time.monotonic())
+            if found:
+                self.hits += 1
+                return value  # type: ignore[no-any-return]
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                found, value = self._fresh(key, version, time.monotonic())
+                if found:
+                    self.hits += 1
+                    return value  # type: ignore[no-any-return]
+            computed = compute()
+            with self._lock:
+                self.misses += 1
+                self._items[key] = (version, time.monotonic(), computed)
+                self._items.move_to_end(key)
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+                self._computing.pop(key, None)
+        return computed

@@ -236,7 +236,13 @@ def metrics_by_month(db: Session, filters: Filters, scope: DataScope) -> dict[st
     rows = db.execute(query.group_by(month).order_by(month)).all()
     dated = [r for r in rows if r.month]
     months = [{"month": r.month, **_metrics_from(r)} for r in dated]
-    headline = _metrics_from(_Counts(list(rows)))
+    counts = _Counts(list(rows))
+    headline = _metrics_from(counts)
+    headline["nps_counts"] = {
+        "n": int(counts.nps_n),  # type: ignore[attr-defined]
+        "promoters": int(counts.promoters),  # type: ignore[attr-defined]
+        "detractors": int(counts.detractors),  # type: ignore[attr-defined]
+    }
     headline["sentiment"] = sentiment_share(db, filters, scope)
     headline["trend"] = _trend(dated)
     return {"headline": headline, "months": months}
@@ -310,7 +316,20 @@ def metrics_by(db: Session, filters: Filters, scope: DataScope, by: str) -> list
     )
 
 
+def _unfiltered(filters: Filters, scope: DataScope) -> bool:
+    return filters == Filters() and not scope.restricts_customers
+
+
 def sentiment_share(db: Session, filters: Filters, scope: DataScope) -> dict[str, Any]:
+    if _unfiltered(filters, scope):
+        # Every enrichment belongs to a feedback row (FK, cascade): no join needed.
+        row = db.execute(
+            select(
+                func.count().label("n"),
+                func.sum(case((Enrichment.sentiment_label == "negative", 1), else_=0)),
+            )
+        ).one()
+        return wilson_interval(int(row[0] or 0), int(row[1] or 0))
     query = select(
         func.count().label("n"),
         func.sum(case((Enrichment.sentiment_label == "negative", 1), else_=0)).label("neg"),
@@ -373,8 +392,13 @@ def _ordered_stages(db: Session, found: list[str]) -> list[str]:
     return ranked + [s for s in found if s not in ranked]
 
 
-def theme_table(db: Session, filters: Filters, scope: DataScope) -> list[dict[str, Any]]:
+def theme_table(
+    db: Session, filters: Filters, scope: DataScope, overall: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Per theme: mentions, share negative, mean sentiment and NPS impact.
+
+    ``overall`` is ``metrics_by_month`` for the same filters without the theme (the cached
+    overview), passed in so the totals are not recomputed.
 
     Impact is the NPS of feedback mentioning the theme minus the NPS of all other feedback
     with a score (negative means the theme pulls NPS down), with a 95% interval.
@@ -391,25 +415,12 @@ def theme_table(db: Session, filters: Filters, scope: DataScope) -> list[dict[st
     base = base.join(Feedback, Feedback.id == FeedbackTheme.feedback_id)
     base = apply_filters(base, Filters(**{**asdict(filters), "theme": None}), scope)
     rows = db.execute(base.group_by(FeedbackTheme.theme_id)).all()
-    overall = metrics_by_month(db, Filters(**{**asdict(filters), "theme": None}), scope)[
-        "headline"
-    ]["nps"]
+    if overall is None:
+        overall = metrics_by_month(db, Filters(**{**asdict(filters), "theme": None}), scope)
+    counts = overall["headline"]["nps_counts"]
     names = {t.id: t for t in db.scalars(select(Theme))}
-    total_n = overall["n"]
-    total_p = total_d = 0.0
-    if total_n and overall["value"] is not None:
-        # Recover promoter/detractor counts of the whole set from a second small query.
-        agg = db.execute(
-            apply_filters(
-                select(
-                    func.sum(case((Feedback.nps >= 9, 1), else_=0)),
-                    func.sum(case((Feedback.nps <= 6, 1), else_=0)),
-                ).select_from(Feedback),
-                Filters(**{**asdict(filters), "theme": None}),
-                scope,
-            )
-        ).one()
-        total_p, total_d = float(agg[0] or 0), float(agg[1] or 0)
+    total_n = int(counts["n"])
+    total_p, total_d = float(counts["promoters"]), float(counts["detractors"])
     out = []
     for r in rows:
         theme = names.get(r.theme_id)

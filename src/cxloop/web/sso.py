@@ -89,6 +89,18 @@ async def sso_start(request: Request) -> Response:
 
 @router.get("/login/sso/callback", name="sso_callback")
 async def sso_callback(request: Request, db: Session = Depends(get_db)) -> Response:
+    """Finish the provider's redirect; a refusal shows the sign-in page with the reason."""
+    from cxloop.web.pages.auth import login_page
+
+    try:
+        return await _finish_sign_on(request, db)
+    except AuthenticationRequired as exc:
+        db.rollback()
+        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        return login_page(request, error=message, email=None, next_url="/", status=401)
+
+
+async def _finish_sign_on(request: Request, db: Session) -> Response:
     from authlib.integrations.base_client.errors import OAuthError
 
     from cxloop.people.users import create_user, find_user

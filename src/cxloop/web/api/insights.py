@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from cxloop.errors import ValidationError
-from cxloop.web import insights
+from cxloop.web import insights, views
 from cxloop.web.api.schemas import ERRORS, Rows
 from cxloop.web.deps import Principal, get_db, require
 from cxloop.web.filters import parse_filters
@@ -42,13 +42,7 @@ def metrics(
         raise ValidationError(
             f"by: {by!r} is not one of {', '.join(insights.GROUPINGS)}", details=[{"field": "by"}]
         )
-    rows = _cached(
-        request,
-        principal,
-        f"metrics:{by}",
-        filters,
-        lambda: insights.metrics_by(db, filters, principal.scope, by),
-    )
+    rows = views.metrics(request.app.state.cache, db, filters, principal.scope, by)
     return Rows(
         analysis="metrics",
         params={"by": by, **_params(filters)},
@@ -65,13 +59,7 @@ def themes(
     db: Session = Depends(get_db),
 ) -> Rows:
     """Per theme: mentions, negative share, sentiment and NPS impact with its interval."""
-    rows = _cached(
-        request,
-        principal,
-        "themes",
-        filters,
-        lambda: insights.theme_table(db, filters, principal.scope),
-    )
+    rows = views.themes(request.app.state.cache, db, filters, principal.scope)
     return Rows(
         analysis="themes",
         params=_params(filters),
@@ -88,13 +76,7 @@ def journey(
     db: Session = Depends(get_db),
 ) -> Rows:
     """The journey map: one row per stage and touchpoint with NPS, negative share and n."""
-    data = _cached(
-        request,
-        principal,
-        "journey",
-        filters,
-        lambda: insights.journey_map(db, filters, principal.scope),
-    )
+    data = views.journey(request.app.state.cache, db, filters, principal.scope)
     return Rows(analysis="journey", params=_params(filters), rows=data["cells"])
 
 
@@ -134,7 +116,9 @@ def _analysis(
         principal,
         f"analysis:{slug}",
         filters,
-        lambda: run_view(get_engine(request), db, view, filters, principal.scope),
+        lambda: run_view(
+            get_engine(request), db, view, filters, principal.scope, request.app.state.cache
+        ),
     )
     rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in result["rows"]]
     return Rows(

@@ -34,7 +34,10 @@ def analysis_page(
     try:
         key = (f"analysis:{slug}", filters.key(), principal.scope.cache_key())
         result = request.app.state.cache.get(
-            key, lambda: run_view(get_engine(request), db, view, filters, principal.scope)
+            key,
+            lambda: run_view(
+                get_engine(request), db, view, filters, principal.scope, request.app.state.cache
+            ),
         )
     except CxloopError as exc:
         error = exc.message + (f" ({exc.hint})" if exc.hint else "")
@@ -49,6 +52,7 @@ def analysis_page(
             "columns": columns,
             "method": result.get("method"),
             "chart": chart_for(slug, rows),
+            "caveats": result.get("caveats") or [],
             "error": error,
             "filters": filters,
             "facets": facets(request, db, principal),

@@ -48,7 +48,7 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or settings.base_url.startswith("https://")
 
 
-def _login_page(
+def login_page(
     request: Request, *, error: str | None, email: str | None, next_url: str, status: int = 200
 ) -> Response:
     token = secrets.token_urlsafe(24)
@@ -86,7 +86,7 @@ def set_session_cookie(request: Request, response: Response, value: str) -> None
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
-    return _login_page(request, error=None, email=None, next_url=_safe_next(next))
+    return login_page(request, error=None, email=None, next_url=_safe_next(next))
 
 
 @router.post("/login")
@@ -100,7 +100,7 @@ def login(
 ) -> Response:
     next_url = _safe_next(next)
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
-        return _login_page(
+        return login_page(
             request,
             error="The form expired; please sign in again.",
             email=email,
@@ -112,12 +112,12 @@ def login(
         user = sign_in(db, email, password, ip=ip)
     except TooManyAttempts as exc:
         db.commit()
-        return _login_page(
+        return login_page(
             request, error=f"{exc.message}; {exc.hint}.", email=email, next_url=next_url, status=429
         )
     except AuthenticationRequired as exc:
         db.commit()
-        return _login_page(request, error=exc.message, email=email, next_url=next_url, status=401)
+        return login_page(request, error=exc.message, email=email, next_url=next_url, status=401)
     new = open_session(db, user, ip=ip)
     record(db, user=user, action="auth.login", target_type="user", target_id=user.id, ip=ip)
     db.commit()

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cxloop.storage.models import Theme
-from cxloop.web import insights
+from cxloop.web import insights, views
 from cxloop.web.deps import Principal, get_db, require
 from cxloop.web.filters import parse_filters
 from cxloop.web.insights import Filters
@@ -30,9 +30,7 @@ def cached(
 
 
 def facets(request: Request, db: Session, principal: Principal) -> dict[str, list[str]]:
-    return cached(
-        request, principal, "facets", Filters(), lambda: insights.facet_values(db, principal.scope)
-    )
+    return views.facets(request.app.state.cache, db, principal.scope)  # type: ignore[no-any-return]
 
 
 @router.get("/")
@@ -42,13 +40,7 @@ def overview(
     principal: Principal = Depends(require("dashboards.read")),
     db: Session = Depends(get_db),
 ) -> Response:
-    data = cached(
-        request,
-        principal,
-        "overview",
-        filters,
-        lambda: insights.metrics_by_month(db, filters, principal.scope),
-    )
+    data = views.overview(request.app.state.cache, db, filters, principal.scope)
     return render(
         request,
         "overview.html",
@@ -63,13 +55,7 @@ def journey(
     principal: Principal = Depends(require("dashboards.read")),
     db: Session = Depends(get_db),
 ) -> Response:
-    data = cached(
-        request,
-        principal,
-        "journey",
-        filters,
-        lambda: insights.journey_map(db, filters, principal.scope),
-    )
+    data = views.journey(request.app.state.cache, db, filters, principal.scope)
     cells = {(c["stage"], c["touchpoint"]): c for c in data["cells"]}
     return render(
         request,
@@ -90,21 +76,9 @@ def themes(
     principal: Principal = Depends(require("dashboards.read")),
     db: Session = Depends(get_db),
 ) -> Response:
-    rows = cached(
-        request,
-        principal,
-        "themes",
-        filters,
-        lambda: insights.theme_table(db, filters, principal.scope),
-    )
+    rows = views.themes(request.app.state.cache, db, filters, principal.scope)
     ids = [r["theme_id"] for r in rows]
-    trends = cached(
-        request,
-        principal,
-        "theme_trend",
-        filters,
-        lambda: insights.theme_trend(db, filters, principal.scope, ids),
-    )
+    trends = views.theme_trend(request.app.state.cache, db, filters, principal.scope, ids)
     return render(
         request,
         "themes.html",
@@ -129,13 +103,7 @@ def verbatims(
     rows = insights.verbatims(db, filters, principal.scope, limit=limit, offset=offset)
     total = None
     if not filters.q:
-        total = cached(
-            request,
-            principal,
-            "count",
-            filters,
-            lambda: insights.count_matching(db, filters, principal.scope),
-        )
+        total = views.count(request.app.state.cache, db, filters, principal.scope)
     theme_name = None
     if filters.theme is not None:
         theme = db.get(Theme, filters.theme)
