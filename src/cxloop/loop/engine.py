@@ -394,7 +394,11 @@ def _act(
     if not new:
         return
     fresh = matched.loc[matched["id"].isin(list(new)), [c for c in _RECORD_COLUMNS if c in matched]]
-    records = fresh.to_dict("records")
+    columns = list(fresh.columns)  # .tolist() gives native values, much faster than to_dict
+    records = [
+        dict(zip(columns, row, strict=True))
+        for row in zip(*(fresh[c].tolist() for c in columns), strict=True)
+    ]
     actions = rule.spec.then
     case_ids: dict[int, int] = {}
     if actions.open_case is not None:

@@ -90,6 +90,7 @@ FUNCTIONS = {"theme_sentiment": "string", "theme_score": "number"}
 FUNCTION_COLUMNS = {"theme_sentiment": "theme_sentiments", "theme_score": "theme_scores"}
 
 EXTRA_PREFIX = "extra."
+_LISTS = (list, tuple, set, frozenset)
 
 
 class ExpressionError(ValidationError):
@@ -173,10 +174,19 @@ class Field(Node):
     def vec(self, frame: pd.DataFrame) -> Any:
         if self.key is not None:
             key = self.key
-            return frame["extra"].map(lambda d: d.get(key) if isinstance(d, dict) else None)
+            values = frame["extra"].tolist()
+            return pd.Series(
+                [d.get(key) if isinstance(d, dict) else None for d in values],
+                index=frame.index,
+                dtype=object,
+            )
         series = frame[self.column]
         if self.kind == "list":
-            return series.map(lambda v: v if isinstance(v, list | tuple | set | frozenset) else ())
+            return pd.Series(
+                [v if isinstance(v, _LISTS) else () for v in series.tolist()],
+                index=frame.index,
+                dtype=object,
+            )
         if self.kind == "bool":
             return series.astype(object).where(series.notna(), False).astype(bool)
         if self.kind == "number":
@@ -208,7 +218,11 @@ class ThemeCall(Node):
 
     def vec(self, frame: pd.DataFrame) -> Any:
         theme = self.theme
-        series = frame[self.column].map(lambda d: d.get(theme) if isinstance(d, dict) else None)
+        series = pd.Series(
+            [d.get(theme) if isinstance(d, dict) else None for d in frame[self.column].tolist()],
+            index=frame.index,
+            dtype=object,
+        )
         if self.kind == "number":
             return pd.to_numeric(series, errors="coerce").astype(float)
         return series
@@ -356,7 +370,10 @@ class Membership(Node):
         if self.mode == "list":
             item = self.needle.vec(frame)
             hay = self.haystack.vec(frame)
-            out = hay.map(lambda values: item in values).astype(bool)
+            out = pd.Series(
+                np.fromiter((item in v for v in hay.tolist()), dtype=bool, count=len(hay)),
+                index=frame.index,
+            )
             return ~out if self.negate else out
         if self.mode == "isin":
             series = self.needle.vec(frame)
