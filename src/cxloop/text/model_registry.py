@@ -22,7 +22,7 @@ from cxloop.errors import NotFoundError
 from cxloop.storage.db import transaction
 from cxloop.storage.models import ModelVersion, TaughtExample
 from cxloop.text.backends.base import TextBackend, get_backend
-from cxloop.text.teach import SentimentHead, ThemeHead, text_key
+from cxloop.text.teach import SentimentHead, ThemeHead, head_features, text_key
 from cxloop.text.types import SENTIMENT_LABELS, Sentiment, ThemeDefinition, ThemeMatch
 
 
@@ -169,7 +169,7 @@ class TaughtBackend:
     def sentiment_proba(self, texts: Sequence[str]) -> np.ndarray:
         proba = self.base.sentiment_proba(texts)
         if self.sentiment_head is not None and len(texts):
-            proba = self.sentiment_head.predict_proba(self.base.encode(texts), proba)
+            proba = self.sentiment_head.predict_proba(head_features(self.base, texts), proba)
         if self.corrections:
             for i, t in enumerate(texts):
                 label = self.corrections.get(text_key(t))
@@ -199,7 +199,7 @@ class TaughtBackend:
         if head is None or not head.themes_ or not len(texts):
             return base
         known = {t.name for t in taxonomy}
-        proba = head.predict_proba(self.base.encode(texts))
+        proba = head.predict_proba(head_features(self.base, texts))
         doc_sentiment = self.sentiment(texts)
         merged: list[list[ThemeMatch]] = []
         for i, matches in enumerate(base):

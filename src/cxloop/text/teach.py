@@ -15,8 +15,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -91,6 +94,23 @@ def _base_logits(proba: np.ndarray) -> np.ndarray:
     return np.log(np.clip(proba, 1e-4, 1.0))
 
 
+#: Word 1-2-grams hashed into a fixed space: a company's own words (product names, jargon)
+#: are often missing from a backend's vocabulary, and a head must be able to learn them.
+_LEXICAL = HashingVectorizer(
+    n_features=2**15, ngram_range=(1, 2), alternate_sign=False, norm="l2", lowercase=True
+)
+
+
+def head_features(backend: TextBackend, texts: Sequence[str]) -> sparse.csr_matrix:
+    """What heads learn from: the backend's dense features next to hashed word n-grams."""
+    dense = sparse.csr_matrix(np.asarray(backend.encode(texts), dtype=np.float64))
+    return sparse.hstack([dense, _LEXICAL.transform(list(texts))], format="csr")
+
+
+def _with_logits(features: Any, base_proba: np.ndarray) -> sparse.csr_matrix:
+    return sparse.hstack([sparse.csr_matrix(features), _base_logits(base_proba)], format="csr")
+
+
 @dataclass
 class SentimentHead:
     """Logistic regression on [features, base log-probabilities] (scikit-learn conventions).
@@ -105,10 +125,8 @@ class SentimentHead:
     coef_: np.ndarray | None = None
     intercept_: np.ndarray | None = None
 
-    def fit(
-        self, features: np.ndarray, base_proba: np.ndarray, labels: Sequence[str]
-    ) -> SentimentHead:
-        X = np.hstack([features, _base_logits(base_proba)])
+    def fit(self, features: Any, base_proba: np.ndarray, labels: Sequence[str]) -> SentimentHead:
+        X = _with_logits(features, base_proba)
         model = LogisticRegression(
             C=self.C, max_iter=2000, class_weight="balanced", random_state=self.random_state
         )
@@ -120,7 +138,7 @@ class SentimentHead:
 
     def _head_proba(self, X: np.ndarray) -> np.ndarray:
         assert self.coef_ is not None and self.intercept_ is not None
-        z = X @ self.coef_.T + self.intercept_
+        z = np.asarray(X @ self.coef_.T) + self.intercept_
         if len(self.classes_) == 2:  # binary: one weight vector for the second class
             p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
             return np.column_stack([1.0 - p1, p1])
@@ -128,13 +146,14 @@ class SentimentHead:
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
 
-    def predict_proba(self, features: np.ndarray, base_proba: np.ndarray) -> np.ndarray:
+    def predict_proba(self, features: Any, base_proba: np.ndarray) -> np.ndarray:
         """(n, 3) probabilities in SENTIMENT_LABELS order; classes never taught keep the base's
         share so a head taught only negatives and positives can still say neutral."""
-        X = np.hstack([features, _base_logits(base_proba)])
+        X = _with_logits(features, base_proba)
         head = self._head_proba(X)
-        out = np.zeros((len(features), len(SENTIMENT_LABELS)))
-        untaught_mass = np.zeros(len(features))
+        n = features.shape[0]
+        out = np.zeros((n, len(SENTIMENT_LABELS)))
+        untaught_mass = np.zeros(n)
         for k, label in enumerate(SENTIMENT_LABELS):
             if label not in self.classes_:
                 out[:, k] = base_proba[:, k]
@@ -159,7 +178,7 @@ class ThemeHead:
     coef_: np.ndarray | None = None
     intercept_: np.ndarray | None = None
 
-    def fit(self, features: np.ndarray, label_sets: Sequence[set[str]]) -> ThemeHead:
+    def fit(self, features: Any, label_sets: Sequence[set[str]]) -> ThemeHead:
         counts = Counter(t for s in label_sets for t in s)
         self.themes_ = sorted(t for t, c in counts.items() if c >= 2)
         coefs, intercepts = [], []
@@ -178,24 +197,24 @@ class ThemeHead:
         self.intercept_ = np.array(intercepts)
         return self
 
-    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+    def predict_proba(self, features: Any) -> np.ndarray:
         """(n, len(themes_)) independent probabilities."""
         assert self.coef_ is not None and self.intercept_ is not None
         if not self.themes_:
-            return np.zeros((len(features), 0))
-        z = features @ self.coef_.T + self.intercept_
+            return np.zeros((features.shape[0], 0))
+        z = np.asarray(features @ self.coef_.T) + self.intercept_
         return 1.0 / (1.0 + np.exp(-z))
 
 
 def cross_validated_accuracy(
-    features: np.ndarray, base_proba: np.ndarray, labels: Sequence[str], *, C: float = 1.0
+    features: Any, base_proba: np.ndarray, labels: Sequence[str], *, C: float = 1.0
 ) -> float | None:
     """Honest estimate of a sentiment head's accuracy on unseen texts (None when too few)."""
     counts = Counter(labels)
     folds = min(5, min(counts.values()))
     if folds < 2 or len(labels) < 10:
         return None
-    X = np.hstack([features, _base_logits(base_proba)])
+    X = _with_logits(features, base_proba)
     model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     return float(cross_val_score(model, X, list(labels), cv=cv).mean())
@@ -208,7 +227,7 @@ def fit_sentiment_head(
     validate_examples(examples, "sentiment", SENTIMENT_LABELS)
     texts = [e.text for e in examples]
     labels = [e.label for e in examples]
-    feats = backend.encode(texts)
+    feats = head_features(backend, texts)
     base = backend.sentiment_proba(texts)
     head = SentimentHead(C=C).fit(feats, base, labels)
     base_acc = float(
@@ -231,5 +250,5 @@ def fit_theme_head(
         by_text.setdefault(text_key(e.text), (e.text, set()))[1].add(e.label)
     texts = [t for t, _ in by_text.values()]
     label_sets = [s for _, s in by_text.values()]
-    head = ThemeHead().fit(backend.encode(texts), label_sets)
+    head = ThemeHead().fit(head_features(backend, texts), label_sets)
     return head, {"n": len(examples), "texts": len(texts), "themes": len(head.themes_)}

@@ -1,0 +1,248 @@
+"""Teaching by correction: taught heads, honoured corrections, versions, active learning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from cxloop.errors import InputError, NotFoundError
+from cxloop.storage.db import transaction
+from cxloop.storage.models import Enrichment, Feedback, ModelVersion, Source, TaughtExample, Theme
+from cxloop.text.backends import get_backend
+from cxloop.text.learning import correct_feedback, teach, uncertain_examples
+from cxloop.text.model_registry import backend_for_workspace, rollback, use_version
+from cxloop.text.teach import LabelledExample
+
+# A domain whose words the out-of-the-box model has never seen: "zorbed" means broken.
+NEG = [
+    "the widget zorbed {x}",
+    "mine zorbed {x}",
+    "zorbed again {x}",
+    "it zorbed {x} sadly",
+    "another unit zorbed {x}",
+    "totally zorbed {x}",
+]
+POS = [
+    "the widget glimmed {x}",
+    "mine glimmed {x}",
+    "glimmed perfectly {x}",
+    "it glimmed {x} nicely",
+    "another unit glimmed {x}",
+    "totally glimmed {x}",
+]
+FILLERS = [
+    "today",
+    "this morning",
+    "after a week",
+    "on day one",
+    "at the office",
+    "yesterday",
+    "in the kitchen",
+    "twice",
+]
+
+
+def domain_examples(n_per_class: int, seed: int = 0) -> list[LabelledExample]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for label, templates in (("negative", NEG), ("positive", POS)):
+        for _ in range(n_per_class):
+            t = templates[rng.integers(len(templates))].format(
+                x=FILLERS[rng.integers(len(FILLERS))]
+            )
+            out.append(LabelledExample(t, label))
+    return out
+
+
+@pytest.fixture(scope="module")
+def fast():
+    return get_backend("fast")
+
+
+def _seed(engine, texts=("my parcel never arrived",)):
+    with transaction(engine) as s:
+        src = Source(name="survey")
+        s.add(src)
+        s.flush()
+        for name, kws in (
+            ("Delivery", ["delivery", "parcel", "courier"]),
+            ("Billing and refunds", ["refund", "charged", "invoice"]),
+        ):
+            s.add(Theme(name=name, description=name, keywords=kws))
+        rows = [
+            Feedback(source_id=src.id, dedup_key=str(i), content_hash="h", text=t)
+            for i, t in enumerate(texts)
+        ]
+        s.add_all(rows)
+        s.flush()
+        return [r.id for r in rows]
+
+
+def _versions(engine) -> int:
+    with transaction(engine) as s:
+        return s.scalar(select(func.count()).select_from(ModelVersion))
+
+
+def test_teaching_moves_predictions_on_unseen_texts(engine, fast):
+    _seed(engine)
+    held_out = ["my unit zorbed in the garage", "the widget glimmed in the garage"]
+    examples = domain_examples(30)
+    result = teach(engine, examples, "sentiment", backend=fast)
+    assert result["version"] == "v1"
+    assert result["n"] == len({e.text for e in examples})  # duplicates are stored once
+    taught = backend_for_workspace(engine, "fast")
+    assert taught.version != fast.version and "sv1" in taught.version
+    labels = [s.label for s in taught.sentiment(held_out)]
+    assert labels == ["negative", "positive"]
+
+
+def test_correction_is_honoured_and_stored(engine, fast):
+    text = "Delivery was on time and the driver was friendly"
+    [fid] = _seed(engine, [text])
+    with transaction(engine) as s:
+        s.add(
+            Enrichment(
+                feedback_id=fid,
+                model_version="x",
+                content_hash="h",
+                sentiment_label="positive",
+                sentiment_score=0.8,
+            )
+        )
+    out = correct_feedback(engine, fid, sentiment="negative", add_themes=["Delivery"])
+    assert out["applied"]
+    with transaction(engine) as s:
+        assert s.get(Enrichment, fid).sentiment_label == "negative"
+        assert (
+            s.scalar(select(TaughtExample.origin).where(TaughtExample.task == "sentiment"))
+            == "correction"
+        )
+    assert backend_for_workspace(engine, "fast").sentiment([text])[0].label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("examples", "message"),
+    [
+        ([LabelledExample("a", "negative")], "at least two"),
+        ([LabelledExample("good", "negative"), LabelledExample("bad", "negative")], "same label"),
+        (
+            [LabelledExample("same text", "negative"), LabelledExample("same text", "positive")],
+            "contradictory",
+        ),
+        ([LabelledExample("x", "angry"), LabelledExample("y", "negative")], "vocabulary"),
+    ],
+)
+def test_bad_teaching_input_changes_nothing(engine, fast, examples, message):
+    _seed(engine)
+    with pytest.raises(InputError, match=message):
+        teach(engine, examples, "sentiment", backend=fast)
+    assert _versions(engine) == 0
+    with transaction(engine) as s:
+        assert s.scalar(select(func.count()).select_from(TaughtExample)) == 0
+
+
+def test_theme_label_outside_taxonomy_is_refused(engine, fast):
+    _seed(engine)
+    with pytest.raises(InputError, match="taxonomy"):
+        teach(
+            engine,
+            [LabelledExample("a", "Delivery"), LabelledExample("b", "Parking")],
+            "themes",
+            backend=fast,
+        )
+
+
+def test_teaching_themes_adds_examples_and_a_head(engine, fast):
+    _seed(engine)
+    ex = [LabelledExample(f"the zorbing gizmo fee {x}", "Billing and refunds") for x in FILLERS]
+    ex += [LabelledExample(f"the gizmo van came {x}", "Delivery") for x in FILLERS]
+    result = teach(engine, ex, "themes", backend=fast)
+    assert result["themes"] == 2
+    taught = backend_for_workspace(engine, "fast")
+    from cxloop.text.proposals import taxonomy_definitions
+
+    with transaction(engine) as s:
+        tax = taxonomy_definitions(s)
+        assert any("zorbing gizmo fee" in e for t in tax for e in t.examples)
+    names = [m.name for m in taught.themes(["the zorbing gizmo fee again"], tax)[0]]
+    assert names and names[0] == "Billing and refunds"
+
+
+def test_versions_use_and_rollback(engine, fast):
+    _seed(engine)
+    teach(engine, domain_examples(10), "sentiment", backend=fast)
+    teach(engine, domain_examples(10, seed=1), "sentiment", backend=fast)
+    with transaction(engine) as s:
+        assert rollback(s, "sentiment") == "v1"
+    assert "sv1" in backend_for_workspace(engine, "fast").version
+    with transaction(engine) as s:
+        assert rollback(s, "sentiment") is None
+    assert backend_for_workspace(engine, "fast").version == fast.version
+    with transaction(engine) as s, pytest.raises(NotFoundError):
+        rollback(s, "sentiment")
+    with transaction(engine) as s, pytest.raises(NotFoundError):
+        use_version(s, "sentiment", "v9")
+
+
+def test_uncertain_queue_returns_distinct_untaught_items(engine, fast):
+    texts = [t.text for t in domain_examples(40)] + ["ok I guess", "not sure how I feel"] * 5
+    _seed(engine, texts)
+    rows = uncertain_examples(engine, "sentiment", 10, backend=fast)
+    assert len(rows) == 10
+    assert len({r["feedback_id"] for r in rows}) == 10
+    assert all(0.0 <= r["uncertainty"] <= 1.0 for r in rows)
+    assert rows == sorted(rows, key=lambda r: -r["uncertainty"])
+
+
+def test_cli_teach_models_and_uncertain(cli, tmp_path):
+    assert cli("init").exit_code == 0
+    path = tmp_path / "labels.csv"
+    pd.DataFrame([{"comment": e.text, "label": e.label} for e in domain_examples(8)]).to_csv(
+        path, index=False
+    )
+    r = cli(
+        "text",
+        "teach",
+        path,
+        "--text-column",
+        "comment",
+        "--label-column",
+        "label",
+        "--task",
+        "sentiment",
+        "--format",
+        "json",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert '"version": "v1"' in r.stdout
+    r = cli("text", "models", "list", "--format", "json")
+    assert '"active": true' in r.stdout
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"comment": ["a", "b"], "label": ["negative", "furious"]}).to_csv(bad, index=False)
+    r = cli(
+        "text",
+        "teach",
+        bad,
+        "--text-column",
+        "comment",
+        "--label-column",
+        "label",
+        "--task",
+        "sentiment",
+    )
+    assert r.exit_code != 0 and "furious" in r.stderr
+    r = cli(
+        "text",
+        "teach",
+        path,
+        "--text-column",
+        "nope",
+        "--label-column",
+        "label",
+        "--task",
+        "sentiment",
+    )
+    assert r.exit_code != 0 and "nope" in r.stderr
+    assert cli("text", "models", "rollback", "--task", "sentiment").exit_code == 0
