@@ -9,7 +9,7 @@ re-run finds the committed rows unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,17 +126,18 @@ _lookup_sql: dict[tuple[str, str], str] = {}
 
 def _lookup(
     conn: Connection, stmt: Any, key: str, values: list[Any], fixed: dict[str, Any]
-) -> Iterator[Any]:
+) -> list[Any]:
     """Run ``stmt`` (whose ``key`` bind parameter is an expanding IN list) for ``values``.
 
     On SQLite the IN list is padded to a fixed width so SQLAlchemy compiles the statement
     once per process instead of rendering thousands of parameters per batch (that
     rendering cost more than the query). Padding repeats the last value, which IN ignores.
     """
+    found: list[Any] = []
     if conn.dialect.name != "sqlite":
         for chunk in _chunks(values, _CHUNK):
-            yield from conn.execute(stmt, {key: chunk, **fixed}).all()
-        return
+            found += conn.execute(stmt, {key: chunk, **fixed}).all()
+        return found
     cache_key = (str(stmt), key)
     sql = _lookup_sql.get(cache_key)
     if sql is None:
@@ -155,7 +156,8 @@ def _lookup(
                 params.append(fixed[name])
             else:
                 params.append(padded[int(name.rsplit("_", 1)[1]) - 1])
-        yield from conn.exec_driver_sql(sql, tuple(params)).all()
+        found += conn.exec_driver_sql(sql, tuple(params)).fetchall()
+    return found
 
 
 _lookup_order: dict[tuple[str, str], list[str]] = {}
@@ -232,8 +234,7 @@ def existing_feedback(
     existing: dict[tuple[int, str], tuple[int, str]] = {}
     for sid, key_set in by_source.items():
         found = _lookup(conn, _FEEDBACK_LOOKUP, "keys", sorted(key_set), {"sid": sid})
-        for fid, key, chash in found:
-            existing[(sid, key)] = (int(fid), chash)
+        existing.update({(sid, key): (fid, chash) for fid, key, chash in found})
     return existing
 
 
