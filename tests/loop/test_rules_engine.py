@@ -318,3 +318,25 @@ def test_auto_run_hook_only_when_switched_on(cli, workspace, engine):
     assert out.exit_code == 0 and "on" in out.stdout
     with transaction(engine) as s:
         assert run_rules_if_enabled(s, [fid]).cases_opened == 1
+
+
+def test_a_single_rule_run_does_not_hide_new_feedback_from_the_others(workspace, engine):
+    from sqlalchemy import update
+
+    from cxloop.storage.models import Feedback
+
+    old = workspace.add_feedback("old", customer="C1", nps=5, churn_risk=True, sentiment="negative")
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with transaction(engine) as s:  # stored an hour ago, not evaluated yet
+        s.execute(update(Feedback).where(Feedback.id == old).values(updated_at=hour_ago))
+        s.execute(
+            update(Enrichment).where(Enrichment.feedback_id == old).values(enriched_at=hour_ago)
+        )
+    workspace.add_feedback("new", customer="C2", nps=9)
+    _import(engine)
+    with transaction(engine) as s:
+        only = run_rules(s, rule_names=["detractor-delivery"])
+        assert [r.rule for r in only.rules] == ["detractor-delivery"]
+    with transaction(engine) as s:
+        rest = {r.rule: r.cases_opened for r in run_rules(s).rules}
+    assert rest["enterprise-churn-risk"] == 1

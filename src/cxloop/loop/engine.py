@@ -357,7 +357,9 @@ def run_rules(
             _act(session, rule, frame.loc[mask], outcome, router, now, result.seconds)  # type: ignore[arg-type]
         result.rules.append(outcome)
     result.seconds["evaluate_and_act"] = time.perf_counter() - t1
-    if feedback_ids is None and high_mark is not None:
+    if feedback_ids is None and not rule_names and high_mark is not None:
+        # only a run of every enabled rule moves the mark; a one-rule run must not hide
+        # new feedback from the other rules
         _set_watermark(session, high_mark)
     session.flush()
     result.seconds["total"] = time.perf_counter() - t0
