@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +65,11 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.home / 'cxloop.db').resolve()}"
 
-    @cached_property
+    @property
     def signing_key(self) -> bytes:
-        """The secret for signed links and cookies; created once per workspace if not set."""
+        """The secret for signed links and cookies; created once per workspace if not set.
+
+        A plain property (not cached) so a copy with another ``secret_key`` signs with it."""
         if self.secret_key:
             return self.secret_key.encode()
         key_file = self.home / "secret.key"
