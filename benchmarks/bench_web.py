@@ -294,10 +294,12 @@ def bench_ingest(base: str, token: str, home: Path, items: int, clients: int) ->
     from cxloop.storage.db import make_engine
     from cxloop.storage.models import Feedback, Source
 
+    tag = time.strftime("%Y%m%d%H%M%S")
+    source = f"bench-api-{tag}"
     batches = [
         [
             {
-                "external_id": f"api-{b}-{i}",
+                "external_id": f"api-{tag}-{b}-{i}",
                 "text": TEXTS[(b + i) % len(TEXTS)],
                 "nps": (b * 7 + i) % 11,
                 "received_at": "2026-10-01T12:00:00Z",
@@ -321,9 +323,7 @@ def bench_ingest(base: str, token: str, home: Path, items: int, clients: int) ->
                     if not queue:
                         return
                     b = queue.pop()
-                resp = client.post(
-                    "/api/v1/feedback", json={"source": "bench-api", "items": batches[b]}
-                )
+                resp = client.post("/api/v1/feedback", json={"source": source, "items": batches[b]})
                 if resp.status_code != 200:
                     errors.append(f"{resp.status_code} {resp.text[:200]}")
                     continue
@@ -340,22 +340,17 @@ def bench_ingest(base: str, token: str, home: Path, items: int, clients: int) ->
     with httpx.Client(
         base_url=base, timeout=600, headers={"Authorization": f"Bearer {token}"}
     ) as client:
-        again = client.post(
-            "/api/v1/feedback", json={"source": "bench-api", "items": batches[0]}
-        ).json()
+        again = client.post("/api/v1/feedback", json={"source": source, "items": batches[0]}).json()
     engine = make_engine(f"sqlite:///{home / 'cxloop.db'}")
     with engine.connect() as conn:
         in_db = conn.execute(
-            select(func.count())
-            .select_from(Feedback)
-            .join(Source)
-            .where(Source.name == "bench-api")
+            select(func.count()).select_from(Feedback).join(Source).where(Source.name == source)
         ).scalar()
         distinct = conn.execute(
             select(func.count(func.distinct(Feedback.external_id)))
             .select_from(Feedback)
             .join(Source)
-            .where(Source.name == "bench-api")
+            .where(Source.name == source)
         ).scalar()
     engine.dispose()
     sent = len(batches) * 1000

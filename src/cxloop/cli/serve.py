@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import typer
 from sqlalchemy import Engine, select
@@ -16,12 +17,12 @@ DEMO_LOGIN_KEY = "demo_login"
 DEMO_ADMIN = "admin@demo.cxloop.example"
 
 
-def is_demo(engine: Engine) -> bool:
-    """A workspace filled by ``cxloop demo`` has a source of kind ``demo``."""
+def is_demo(engine: Engine, home: Path) -> bool:
+    """A workspace filled by ``cxloop demo`` has its generated files in ``demo/`` and data."""
+    if not (home / "demo" / "customers.csv").exists():
+        return False
     with transaction(engine) as db:
-        return (
-            db.scalars(select(Source.id).where(Source.kind == "demo").limit(1)).first() is not None
-        )
+        return db.scalars(select(Source.id).limit(1)).first() is not None
 
 
 def demo_login(engine: Engine) -> dict[str, str]:
@@ -67,7 +68,7 @@ def serve(
     engine = st.engine
     url = f"http://{host}:{port}/"
     console.print(f"[green]cxloop is serving[/green] {url}  (API docs: {url}docs)")
-    if is_demo(engine):
+    if is_demo(engine, st.settings.home):
         login = demo_login(engine)
         console.print(
             f"demo login: [bold]{login['email']}[/bold] / [bold]{login['password']}[/bold]"

@@ -67,3 +67,12 @@ def count(cache: ResultCache, db: Session, filters: Filters, scope: DataScope) -
     return cache.get(
         _key("count", filters, scope), lambda: insights.count_matching(db, filters, scope)
     )
+
+
+def verbatims(
+    cache: ResultCache, db: Session, filters: Filters, scope: DataScope, *, limit: int, offset: int
+) -> Any:
+    return cache.get(
+        _key(f"verbatims:{limit}:{offset}", filters, scope),
+        lambda: insights.verbatims(db, filters, scope, limit=limit, offset=offset),
+    )

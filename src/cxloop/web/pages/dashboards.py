@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cxloop.storage.models import Theme
-from cxloop.web import insights, views
+from cxloop.web import views
 from cxloop.web.deps import Principal, get_db, require
 from cxloop.web.filters import parse_filters
 from cxloop.web.insights import Filters
@@ -100,7 +100,9 @@ def verbatims(
     db: Session = Depends(get_db),
 ) -> Response:
     limit = 50
-    rows = insights.verbatims(db, filters, principal.scope, limit=limit, offset=offset)
+    rows = views.verbatims(
+        request.app.state.cache, db, filters, principal.scope, limit=limit, offset=offset
+    )
     total = None
     if not filters.q:
         total = views.count(request.app.state.cache, db, filters, principal.scope)
