@@ -125,11 +125,12 @@ class TextEngine:
 
     def analyze(self, items: Sequence[TextItem]) -> list[TextAnalysis]:
         """One :class:`TextAnalysis` per item, in order; never drops an item."""
-        cleaned: list[str] = []
-        for item in items:
-            body = clean_text(item.text)
-            title = clean_text(item.title)
-            cleaned.append(f"{title}. {body}" if title and body else title or body)
+        bodies = [clean_text(item.text) for item in items]
+        titles = [clean_text(item.title) for item in items]
+        cleaned = [
+            f"{title}. {body}" if title and body else title or body
+            for body, title in zip(bodies, titles, strict=True)
+        ]
         wordy = [i for i, text in enumerate(cleaned) if _has_words(text)]
         sentiments, themes = self._model_results([cleaned[i][:MAX_MODEL_CHARS] for i in wordy])
         by_index = {i: (sentiments[k], themes[k]) for k, i in enumerate(wordy)}
@@ -146,12 +147,8 @@ class TextEngine:
                 sentiment = replace(sentiment, confidence=FOREIGN_CONFIDENCE_CAP)
             matches = sorted(matches, key=lambda m: m.confidence, reverse=True)
             placement = self.mapper.place(text, matches, item.context, lower=lower, words=words)
-            redacted_body = (
-                redact(clean_text(item.text), words=words) if item.text is not None else None
-            )
-            redacted_title = (
-                redact(clean_text(item.title), words=words) if item.title is not None else None
-            )
+            redacted_body = redact(bodies[i], words=words) if item.text is not None else None
+            redacted_title = redact(titles[i], words=words) if item.title is not None else None
             results.append(
                 TextAnalysis(
                     language=language,
