@@ -7,6 +7,8 @@ test_pipeline_fast.py).
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_pipeline_support import KeywordBackend
 
 from cxloop.text.journey import JourneyContext
@@ -136,3 +138,13 @@ def test_clean_and_split_helpers() -> None:
         "Why? ok",
     ]
     assert split_sentences("  ") == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=400)), min_size=1, max_size=8))
+def test_any_text_gives_one_valid_result_per_row(texts: list[str | None]) -> None:
+    results = analyze_texts(texts, KeywordBackend())
+    assert len(results) == len(texts)
+    for result in results:
+        assert result.language and result.sentiment.label in ("negative", "neutral", "positive")
+        assert all(s.strip() for s in result.sentences)
