@@ -47,6 +47,9 @@ def run(
             progress=lambda name: bar.update(task, description=f"rule {name}", advance=1),
         )
     rows = [vars(r) for r in result.rules]
+    if not rows and fmt is OutputFormat.table:
+        console.print("no enabled rules; import some with: cxloop rules import rules.yaml")
+        return
     if fmt is OutputFormat.json:
         print_json(
             {
