@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import nps_rows, stats_from_rows
+from analytics_frames import nps_rows, stats_from_rows
 
 from cxloop.analytics.intervals import mean_estimate, nps_estimate, proportion_estimate
 from cxloop.analytics.metrics import metrics_table
