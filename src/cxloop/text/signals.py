@@ -94,6 +94,9 @@ _TRIGGER_PARTS = {
     "urgency": ("!!!", "injur", "fraud", "unauthori"),
     "churn_risk": ("cancel", "unsubscrib"),
 }
+_PART_SIGNAL = {part: name for name, parts in _TRIGGER_PARTS.items() for part in parts}
+_PARTS = re.compile("|".join(re.escape(p) for p in _PART_SIGNAL))
+_ALL_TRIGGERS = frozenset().union(*_TRIGGERS.values())
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
@@ -116,11 +119,16 @@ def detect_signals(
         lower = sample.lower()
     if words is None:
         words = words_of(lower)
+    candidates = (
+        {name for name, trigger in _TRIGGERS.items() if not trigger.isdisjoint(words)}
+        if (not _ALL_TRIGGERS.isdisjoint(words))
+        else set()
+    )
+    candidates.update(_PART_SIGNAL[m] for m in _PARTS.findall(lower))
+    if not candidates:
+        return []
     return [
-        name
-        for name, pattern in _PATTERNS.items()
-        if (not _TRIGGERS[name].isdisjoint(words) or any(p in lower for p in _TRIGGER_PARTS[name]))
-        and pattern.search(sample)
+        name for name, pattern in _PATTERNS.items() if name in candidates and pattern.search(sample)
     ]
 
 
