@@ -95,14 +95,11 @@ def numbers(
     values: Sequence[Any], spec: FieldSpec, column: str
 ) -> tuple[list[Any], dict[int, str]]:
     """Numbers in ``spec``'s range; integer fields refuse fractions."""
-    series = pd.Series(values, dtype=object)
-    if series.map(type).eq(str).all():
-        cleaned = series.str.strip().replace("", None)
-    else:
-        cleaned = series.where(~series.map(is_blank), None)
-    parsed = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
-    present = cleaned.notna().to_numpy()
+    parsed = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
     ok = ~np.isnan(parsed)
+    present = ok.copy()
+    for i in np.flatnonzero(~ok):
+        present[i] = not is_blank(values[int(i)])
     errors: dict[int, str] = {}
     what = spec.label or spec.name
     for i in np.flatnonzero(present & ~ok):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
@@ -21,7 +21,7 @@ from cxloop.ingest.prepare import Prepared
 from cxloop.ingest.readers import BadRow
 from cxloop.storage.models import BusinessMetric, Customer, Feedback, IngestRun, QuarantinedRow
 from cxloop.storage.models import Source as SourceModel
-from cxloop.storage.types import utcnow
+from cxloop.storage.types import UTCDateTime, utcnow
 
 FEEDBACK: Table = Feedback.__table__  # type: ignore[assignment]
 CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
@@ -176,10 +176,18 @@ def _customer_ids(conn: Connection, refs: set[str]) -> dict[str, int]:
     return {ext: int(cid) for ext, cid in rows}
 
 
+#: Columns with one value for the whole batch (converted once, not per row).
+_CONSTANT_COLUMNS = frozenset({"run_id", "created_at", "updated_at"})
 _INSERT_COLUMNS = ("source_id", "dedup_key", "created_at", *_FEEDBACK_VALUES)
 
 
-def _bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]], n: int) -> None:
+def _bulk_insert(
+    conn: Connection,
+    table: Table,
+    columns: dict[str, list[Any]],
+    n: int,
+    constant: frozenset[str] = frozenset(),
+) -> None:
     """INSERT ``n`` rows given column by column.
 
     On SQLite the statement SQLAlchemy compiles is run through the driver's executemany
@@ -201,19 +209,25 @@ def _bulk_insert(conn: Connection, table: Table, columns: dict[str, list[Any]], 
     processed: list[list[Any]] = []
     for name in names:
         values = columns[name]
-        proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if proc is None:
+        col_type = table.c[name].type
+        proc = col_type.dialect_impl(dialect).bind_processor(dialect)
+        if isinstance(col_type, UTCDateTime) and name not in constant:
+            processed.append([None if v is None else sqlite_utc_text(v) for v in values])
+        elif proc is None:
             processed.append(values)
-        elif values and _constant(values):
+        elif values and name in constant:
             processed.append([proc(values[0])] * n)
         else:
             processed.append([None if v is None else proc(v) for v in values])
     conn.exec_driver_sql(compiled.string, list(zip(*processed, strict=True)))
 
 
-def _constant(values: list[Any]) -> bool:
-    first = values[0]
-    return all(v is first for v in values)
+def sqlite_utc_text(value: datetime) -> str:
+    """What ``UTCDateTime`` stores on SQLite (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC), built
+    with one C call; a property test checks it equals SQLAlchemy's own processor."""
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def feedback_source_ids(conn: Connection, names: list[str | None], source_id: int) -> list[int]:
@@ -291,7 +305,7 @@ def write_feedback(
         idx = list(inserts.values())
         whole = len(idx) == n
         picked = {c: cols[c] if whole else [cols[c][i] for i in idx] for c in _INSERT_COLUMNS}
-        _bulk_insert(conn, FEEDBACK, picked, len(idx))
+        _bulk_insert(conn, FEEDBACK, picked, len(idx), _CONSTANT_COLUMNS)
     if updates:
         stmt = (
             update(FEEDBACK)
