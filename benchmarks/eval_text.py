@@ -1,0 +1,486 @@
+"""Accuracy of the text backends on public datasets, with VADER and TextBlob baselines.
+
+Writes the table into the ``<!-- section: text -->`` part of docs/accuracy.md (``--write``)
+and prints it. Every figure comes with n and a 95 % bootstrap interval (1,000 resamples,
+seed 0). Nothing here is tuned on the test data it reports:
+
+* TweetEval sentiment: models trained on the validation split (plus the other sources listed
+  in docs/text-models.md), tested on the 12,284-tweet test split.
+* Clothing reviews and BANKING77 problem-vs-question polarity: the sentiment head is retrained
+  *without* that dataset (leave-dataset-out), so the texts and their domain are unseen.
+* SemEval-2014 restaurants: 5-fold CV (KFold, shuffle, seed 0) on the train file; in each fold
+  the training sentences are the theme examples and join the sentiment head's training data.
+  Category polarity is read for the gold categories; ``conflict`` counts as an error.
+* SemEval zero-shot: the five categories with a one-line description and 3 keywords each,
+  written once by hand, no examples.
+* BANKING77 intents: taxonomy from category names only (zero-shot), and with 10 training
+  examples per category (seed 0); test split; top-1 intent.
+
+Usage::
+
+    .venv/bin/python benchmarks/eval_text.py --backends fast embedding --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sklearn.model_selection import KFold
+
+from cxloop.text.backends import get_backend
+from cxloop.text.corpora import (
+    LABEL_INDEX,
+    LabelledTexts,
+    banking_categories,
+    banking_frame,
+    banking_sentiment,
+    clothing_reviews,
+    datasets_dir,
+    semeval_polarity,
+    semeval_sentences,
+    sentiment_corpus,
+    tweeteval,
+)
+from cxloop.text.sentiment import FeatureBlocks, SentimentModel, sentiments_from_proba
+from cxloop.text.types import ThemeDefinition
+
+ROOT = Path(__file__).resolve().parents[1]
+ACCURACY_MD = ROOT / "docs" / "accuracy.md"
+CACHE = ROOT / ".bench" / "eval_cache"
+SEED = 0
+HEAD_PARAMS = {
+    "fast": {"C": 4.0, "cue_weight": 0.5, "dense_weight": 1.0},
+    "embedding": {"C": 2.0, "cue_weight": 0.5, "dense_weight": 1.0},
+}
+SEMEVAL_CATEGORIES = ["food", "service", "price", "ambience", "anecdotes/miscellaneous"]
+SEMEVAL_ZERO_SHOT = [
+    ThemeDefinition("food", "the food, dishes, menu, taste and drinks", ("food", "dish", "menu")),
+    ThemeDefinition(
+        "service", "staff, waiters, speed and attitude of service", ("service", "staff", "waiter")
+    ),
+    ThemeDefinition("price", "prices, cost and value for money", ("price", "expensive", "value")),
+    ThemeDefinition(
+        "ambience", "atmosphere, decor, noise, music and seating", ("atmosphere", "decor", "music")
+    ),
+    ThemeDefinition(
+        "anecdotes/miscellaneous",
+        "the visit, the place or the experience in general",
+        ("place", "experience", "visit"),
+    ),
+]
+
+
+# ------------------------------------------------------------------ statistics
+def bootstrap_ci(
+    metric: Callable[[np.ndarray], float], n: int, resamples: int = 1000
+) -> tuple[float, float]:
+    rng = np.random.default_rng(SEED)
+    values = [metric(rng.integers(0, n, n)) for _ in range(resamples)]
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def accuracy_row(y: np.ndarray, p: np.ndarray) -> tuple[float, tuple[float, float]]:
+    hits = (y == p).astype(float)
+    return float(hits.mean()), bootstrap_ci(lambda i: float(hits[i].mean()), len(y))
+
+
+def macro_f1_row(y: np.ndarray, p: np.ndarray) -> tuple[float, tuple[float, float]]:
+    labels = np.unique(y)
+
+    def score(i: np.ndarray) -> float:
+        return float(f1_score(y[i], p[i], labels=labels, average="macro", zero_division=0))
+
+    return score(np.arange(len(y))), bootstrap_ci(score, len(y), resamples=300)
+
+
+def micro_f1_multilabel(gold: np.ndarray, pred: np.ndarray) -> tuple[float, tuple[float, float]]:
+    """Micro-F1 over (sentence, category) pairs; bootstrap over sentences."""
+
+    def score(i: np.ndarray) -> float:
+        tp = float((gold[i] & pred[i]).sum())
+        denom = float(gold[i].sum() + pred[i].sum())
+        return 2 * tp / denom if denom else 0.0
+
+    return score(np.arange(len(gold))), bootstrap_ci(score, len(gold))
+
+
+# ------------------------------------------------------------------ features with cache
+class Featurizer:
+    """A backend's feature blocks; MiniLM vectors are cached per text (memory and disk)."""
+
+    def __init__(self, backend_name: str) -> None:
+        self.name = backend_name
+        self.backend = get_backend(backend_name)
+        self.featurize = self.backend.featurize  # type: ignore[attr-defined]
+        self.memory: dict[str, np.ndarray] = {}
+        self.path = CACHE / f"{backend_name}-vectors.npz"
+        if backend_name != "fast":
+            self._load()
+            encoder = self.featurize.encoder
+            self._encode = encoder.encode
+            encoder.encode = self._cached_encode
+            self.backend.featurize = self  # type: ignore[attr-defined]
+
+    def _load(self) -> None:
+        if self.path.is_file():
+            with np.load(self.path, allow_pickle=False) as data:
+                self.memory = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+
+    def save(self) -> None:
+        if self.name != "fast" and self.memory:
+            CACHE.mkdir(parents=True, exist_ok=True)
+            np.savez(
+                self.path,
+                texts=np.array(list(self.memory)),
+                vectors=np.stack(list(self.memory.values())),
+            )
+
+    def _cached_encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.memory))
+        if missing:
+            for text, vector in zip(missing, self._encode(missing), strict=True):
+                self.memory[text] = vector
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([self.memory[t] for t in texts]).astype(np.float32)
+
+    def __call__(self, texts: Sequence[str]) -> FeatureBlocks:
+        return self.featurize(texts)
+
+
+def retrained_head(
+    feats: Featurizer,
+    root: Path,
+    exclude: tuple[str, ...],
+    extra: LabelledTexts | None = None,
+) -> SentimentModel:
+    """The sentiment head retrained without ``exclude`` (and with ``extra``), same settings."""
+    sources = sentiment_corpus(root, exclude=exclude)
+    if extra is not None:
+        sources.append(extra)
+    blocks = FeatureBlocks.stack([feats(s.texts) for s in sources])
+    labels = np.array([y for s in sources for y in s.labels])
+    return SentimentModel(**HEAD_PARAMS[feats.name]).fit(blocks, labels)
+
+
+# ------------------------------------------------------------------ baselines
+def vader_labels(texts: Sequence[str]) -> np.ndarray:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    scores = np.array([analyzer.polarity_scores(t)["compound"] for t in texts])
+    return np.where(scores >= 0.05, 2, np.where(scores <= -0.05, 0, 1))
+
+
+def textblob_labels(texts: Sequence[str]) -> np.ndarray:
+    from textblob import TextBlob
+
+    scores = np.array([TextBlob(t).sentiment.polarity for t in texts])
+    return np.where(scores > 0.0, 2, np.where(scores < 0.0, 0, 1))
+
+
+BASELINES = {"VADER": vader_labels, "TextBlob": textblob_labels}
+
+
+# ------------------------------------------------------------------ tasks
+Row = dict[str, object]
+
+
+def fmt(value: float, ci: tuple[float, float]) -> str:
+    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def sentiment_rows(
+    task: str, data: LabelledTexts, predictors: dict[str, Callable[[], np.ndarray]]
+) -> list[Row]:
+    y = np.array(data.labels)
+    rows = []
+    for system, predict in predictors.items():
+        p = predict()
+        acc, acc_ci = accuracy_row(y, p)
+        f1, f1_ci = macro_f1_row(y, p)
+        rows.append(
+            {
+                "task": task,
+                "system": system,
+                "n": len(y),
+                "metric 1": f"accuracy {fmt(acc, acc_ci)}",
+                "metric 2": f"macro-F1 {fmt(f1, f1_ci)}",
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def eval_sentiment(backends: list[str], feats: dict[str, Featurizer], root: Path) -> list[Row]:
+    rows: list[Row] = []
+    test = tweeteval(root, "test")
+    predictors: dict[str, Callable[[], np.ndarray]] = {
+        b: (lambda b=b: feats[b].backend.model.predict_proba(feats[b](test.texts)).argmax(1))  # type: ignore[attr-defined]
+        for b in backends
+    }
+    predictors |= {k: (lambda f=f: f(test.texts)) for k, f in BASELINES.items()}
+    rows += sentiment_rows("TweetEval test (train: val split + other sources)", test, predictors)
+    for name, data, exclude in (
+        (
+            "Clothing reviews, rating 1-2 vs 4-5 (dataset left out of training)",
+            clothing_reviews(root),
+            ("clothing",),
+        ),
+        (
+            "BANKING77 test: problem report = negative, question = neutral "
+            "(dataset left out of training)",
+            banking_sentiment(root, "test"),
+            ("banking77",),
+        ),
+    ):
+        predictors = {}
+        for b in backends:
+            head = retrained_head(feats[b], root, exclude)
+            predictors[b] = lambda head=head, b=b, data=data: head.predict_proba(
+                feats[b](data.texts)
+            ).argmax(1)
+        predictors |= {k: (lambda f=f, data=data: f(data.texts)) for k, f in BASELINES.items()}
+        rows += sentiment_rows(name, data, predictors)
+    return rows
+
+
+def eval_semeval(backends: list[str], feats: dict[str, Featurizer], root: Path) -> list[Row]:
+    sentences = semeval_sentences(root, "Restaurants_Train.xml")
+    texts = [s.text for s in sentences]
+    cat_index = {c: i for i, c in enumerate(SEMEVAL_CATEGORIES)}
+    gold = np.zeros((len(texts), len(SEMEVAL_CATEGORIES)), dtype=bool)
+    for i, s in enumerate(sentences):
+        for c in s.categories:
+            gold[i, cat_index[c]] = True
+    pairs = [
+        (i, cat_index[c], pol) for i, s in enumerate(sentences) for c, pol in s.categories.items()
+    ]
+    polarity_of = {
+        p: LABEL_INDEX.get(p, -1) for p in ("positive", "negative", "neutral", "conflict")
+    }
+    rows: list[Row] = []
+    folds = list(KFold(5, shuffle=True, random_state=SEED).split(texts))
+    labelled = semeval_polarity(root, "Restaurants_Train.xml")
+    labelled_ids = {sid: k for k, sid in enumerate(labelled.groups)}
+    for b in backends:
+        feat = feats[b]
+        blocks = feat(texts)
+        pred = np.zeros_like(gold)
+        pol_pred = np.full(len(pairs), -1)
+        for train_idx, test_idx in folds:
+            train_set = set(train_idx.tolist())
+            taxonomy = [
+                ThemeDefinition(c, examples=tuple(texts[i] for i in train_idx if gold[i, k]))
+                for k, c in enumerate(SEMEVAL_CATEGORIES)
+            ]
+            classifier = feat.backend.classifier(taxonomy)  # type: ignore[attr-defined]
+            test_texts = [classifier_text(texts[i]) for i in test_idx]
+            test_blocks = blocks.subset(test_idx)
+            conf = classifier.confidences(test_texts, test_blocks)
+            for row, picks in zip(test_idx, classifier.select(conf), strict=True):
+                for t, _ in picks:
+                    pred[row, t] = True
+                if not picks:  # every sentence has a category: take the best one
+                    pred[row, int(conf[list(test_idx).index(row)].argmax())] = True
+            extra_idx = [
+                labelled_ids[sentences[i].sid]
+                for i in train_idx
+                if sentences[i].sid in labelled_ids
+            ]
+            extra = LabelledTexts(
+                "restaurants_fold",
+                [labelled.texts[k] for k in extra_idx],
+                [labelled.labels[k] for k in extra_idx],
+            )
+            head = retrained_head(feat, root, ("semeval_restaurants",), extra)
+            doc = sentiments_from_proba(head.predict_proba(test_blocks))
+            position = {int(i): k for k, i in enumerate(test_idx)}
+            chosen: list[list[tuple[int, float]]] = [[] for _ in test_idx]
+            pair_rows = [k for k, (i, _, _) in enumerate(pairs) if i in position]
+            for k in pair_rows:
+                i, c, _ = pairs[k]
+                chosen[position[i]].append((c, 1.0))
+            aspect = classifier.aspect_sentiments(test_texts, chosen, head.predict_proba)
+            for k in pair_rows:
+                i, c, _ = pairs[k]
+                sent = aspect.get((position[i], c), doc[position[i]])
+                pol_pred[k] = LABEL_INDEX[sent.label]
+            assert not (train_set & set(test_idx.tolist()))
+        f1, ci = micro_f1_multilabel(gold, pred)
+        y_pol = np.array([polarity_of[p] for _, _, p in pairs])
+        acc, acc_ci = accuracy_row(y_pol, pol_pred)
+        no_conflict = y_pol >= 0
+        acc_nc, acc_nc_ci = accuracy_row(y_pol[no_conflict], pol_pred[no_conflict])
+        rows.append(
+            {
+                "task": "SemEval-2014 restaurants, 5-fold CV (seed 0): category detection",
+                "system": b,
+                "n": len(texts),
+                "metric 1": f"micro-F1 {fmt(f1, ci)}",
+                "metric 2": "",
+            }
+        )
+        rows.append(
+            {
+                "task": "SemEval-2014 restaurants, 5-fold CV (seed 0): category polarity "
+                "(gold categories; conflict counts as wrong | conflict excluded)",
+                "system": b,
+                "n": len(pairs),
+                "metric 1": f"accuracy {fmt(acc, acc_ci)}",
+                "metric 2": f"excl. conflict {fmt(acc_nc, acc_nc_ci)} (n={int(no_conflict.sum())})",
+            }
+        )
+        print(rows[-2], rows[-1], sep="\n", flush=True)
+        classifier = feat.backend.classifier(SEMEVAL_ZERO_SHOT)  # type: ignore[attr-defined]
+        conf = classifier.confidences([classifier_text(t) for t in texts], blocks)
+        zpred = np.zeros_like(gold)
+        for row, picks in enumerate(classifier.select(conf)):
+            for t, _ in picks:
+                zpred[row, t] = True
+        f1, ci = micro_f1_multilabel(gold, zpred)
+        macro = f1_score(gold, zpred, average="macro", zero_division=0)
+        rows.append(
+            {
+                "task": "SemEval-2014 restaurants, zero-shot category detection "
+                "(names + description + 3 keywords, no examples)",
+                "system": b,
+                "n": len(texts),
+                "metric 1": f"micro-F1 {fmt(f1, ci)}",
+                "metric 2": f"macro-F1 {macro:.3f}",
+            }
+        )
+        print(rows[-1], flush=True)
+    polarity_baselines(rows, sentences, pairs, polarity_of)
+    return rows
+
+
+def polarity_baselines(rows: list[Row], sentences, pairs, polarity_of) -> None:  # type: ignore[no-untyped-def]
+    texts = [s.text for s in sentences]
+    y_pol = np.array([polarity_of[p] for _, _, p in pairs])
+    for name, f in BASELINES.items():
+        doc = f(texts)
+        p = np.array([doc[i] for i, _, _ in pairs])
+        acc, ci = accuracy_row(y_pol, p)
+        rows.append(
+            {
+                "task": "SemEval-2014 restaurants: category polarity (sentence score)",
+                "system": name,
+                "n": len(pairs),
+                "metric 1": f"accuracy {fmt(acc, ci)}",
+                "metric 2": "",
+            }
+        )
+        print(rows[-1], flush=True)
+
+
+def classifier_text(text: str) -> str:
+    from cxloop.text.features import clean_texts
+
+    return clean_texts([text])[0]
+
+
+def eval_banking(backends: list[str], feats: dict[str, Featurizer], root: Path) -> list[Row]:
+    categories = banking_categories(root)
+    train, test = banking_frame(root, "train"), banking_frame(root, "test")
+    y = test["category"].map({c: i for i, c in enumerate(categories)}).to_numpy()
+    rng = np.random.default_rng(SEED)
+    shots = {
+        c: tuple(
+            rng.choice(train.loc[train["category"] == c, "text"].to_numpy(), 10, replace=False)
+        )
+        for c in categories
+    }
+    rows: list[Row] = []
+    for b in backends:
+        feat = feats[b]
+        test_texts = test["text"].tolist()
+        blocks = feat(test_texts)
+        cleaned = [classifier_text(t) for t in test_texts]
+        for label, taxonomy in (
+            ("names only (zero-shot)", [ThemeDefinition(c) for c in categories]),
+            (
+                "names + 10 examples per intent",
+                [ThemeDefinition(c, examples=shots[c]) for c in categories],
+            ),
+        ):
+            started = time.perf_counter()
+            classifier = feat.backend.classifier(taxonomy)  # type: ignore[attr-defined]
+            p = classifier.confidences(cleaned, blocks).argmax(axis=1)
+            acc, ci = accuracy_row(y, p)
+            f1, f1_ci = macro_f1_row(y, p)
+            rows.append(
+                {
+                    "task": f"BANKING77 test, 77 intents, top-1, {label}",
+                    "system": b,
+                    "n": len(y),
+                    "metric 1": f"accuracy {fmt(acc, ci)}",
+                    "metric 2": f"macro-F1 {fmt(f1, f1_ci)}",
+                }
+            )
+            print(rows[-1], f"{time.perf_counter() - started:.1f}s", flush=True)
+    return rows
+
+
+# ------------------------------------------------------------------ report
+def markdown(rows: list[Row], seconds: float, backends: list[str]) -> str:
+    lines = [
+        "<!-- section: text -->",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `benchmarks/eval_text.py` "
+        f"(backends: {', '.join(backends)}; {seconds / 60:.0f} min on {platform.machine()}, "
+        "2 cores shared with other jobs). 95 % bootstrap intervals in brackets (1,000 "
+        "resamples, seed 0; 300 for macro-F1). Label mappings and training data: "
+        "[text-models.md](text-models.md).",
+        "",
+        "| task | system | n | result | |",
+        "|---|---|---:|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['task']} | {r['system']} | {r['n']} | {r['metric 1']} | {r['metric 2']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    doc = ACCURACY_MD.read_text()
+    pattern = re.compile(r"<!-- section: text -->.*?(?=\n## |\Z)", re.S)
+    ACCURACY_MD.write_text(pattern.sub(lambda _m: text.rstrip("\n") + "\n", doc, count=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", nargs="+", default=["fast", "embedding"])
+    parser.add_argument("--tasks", nargs="+", default=["sentiment", "semeval", "banking"])
+    parser.add_argument("--datasets", default=None)
+    parser.add_argument("--write", action="store_true", help="update docs/accuracy.md")
+    args = parser.parse_args()
+    root = datasets_dir(args.datasets)
+    started = time.perf_counter()
+    feats = {b: Featurizer(b) for b in args.backends}
+    rows: list[Row] = []
+    if "sentiment" in args.tasks:
+        rows += eval_sentiment(args.backends, feats, root)
+    if "semeval" in args.tasks:
+        rows += eval_semeval(args.backends, feats, root)
+    if "banking" in args.tasks:
+        rows += eval_banking(args.backends, feats, root)
+    for feat in feats.values():
+        feat.save()
+    text = markdown(rows, time.perf_counter() - started, args.backends)
+    print(text)
+    if args.write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()

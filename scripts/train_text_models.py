@@ -1,0 +1,123 @@
+"""Reproduce the text model weights shipped in src/cxloop/text/weights/ from ../shared/datasets.
+
+Steps (all deterministic, seed 0):
+
+1. ``static``: distil static word vectors from all-MiniLM-L6-v2 — every whole word of the
+   MiniLM vocabulary plus words seen at least 3 times in the training corpora is encoded alone,
+   reduced to 128 dimensions with PCA, L2-normalised and stored as int8 with one scale per
+   word. Word weights are smooth inverse frequencies a / (a + p(w)) estimated on the corpora.
+2. ``fast``: the fast backend's sentiment head (hashed n-grams + CX cues + static vectors).
+3. ``embedding``: the embedding backend's sentiment head (hashed n-grams + CX cues + MiniLM).
+
+Training data for 2 and 3 (label mappings in ``cxloop.text.corpora``): TweetEval validation
+split, SemEval-2014 restaurant and laptop sentences with a single polarity, clothing reviews by
+rating, and 3,000 BANKING77 training queries (problem reports negative, questions neutral).
+TweetEval *test*, BANKING77 *test* and nothing else is ever used for training.
+
+Usage::
+
+    .venv/bin/python scripts/train_text_models.py                  # all steps
+    .venv/bin/python scripts/train_text_models.py --steps fast     # only the fast head
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+from cxloop.text.corpora import LabelledTexts, banking_frame, datasets_dir, sentiment_corpus
+from cxloop.text.features import clean_texts
+from cxloop.text.sentiment import FeatureBlocks, SentimentModel
+from cxloop.text.static_vectors import TOKEN_PATTERN, WEIGHTS_DIR, StaticVectors
+
+STATIC_DIM = 128
+SIF_A = 1e-3
+MIN_CORPUS_COUNT = 3
+#: Regularisation of the sentiment heads, chosen by 5-fold CV on the training corpus only.
+FAST_PARAMS = {"C": 4.0, "cue_weight": 0.5, "dense_weight": 1.0}
+EMBEDDING_PARAMS = {"C": 2.0, "cue_weight": 0.5, "dense_weight": 1.0}
+
+
+def corpus_word_counts(root: Path) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    texts = [t for source in sentiment_corpus(root) for t in source.texts]
+    texts += banking_frame(root, "train")["text"].tolist()
+    pattern = re.compile(TOKEN_PATTERN)
+    for text in clean_texts(texts):
+        counts.update(pattern.findall(text.lower()))
+    return counts
+
+
+def distil_static_vectors(root: Path, model_path: str | None, out: Path) -> StaticVectors:
+    from cxloop.text.embeddings import SentenceEncoder, resolve_model_path
+
+    encoder = SentenceEncoder(model_path, batch_size=256, max_length=16)
+    vocab_file = resolve_model_path(model_path) / "vocab.txt"
+    piece_vocab = vocab_file.read_text(encoding="utf-8").splitlines()
+    words = {w for w in piece_vocab if re.fullmatch(r"[a-z]{2,}|[ai]|\d{1,4}", w)}
+    counts = corpus_word_counts(root)
+    words |= {w for w, c in counts.items() if c >= MIN_CORPUS_COUNT and len(w) > 1}
+    vocab = sorted(words)
+    started = time.perf_counter()
+    raw = encoder.encode(vocab)
+    print(f"encoded {len(vocab)} words in {time.perf_counter() - started:.0f}s")
+    reduced = PCA(n_components=STATIC_DIM, random_state=0).fit_transform(raw)
+    reduced /= np.linalg.norm(reduced, axis=1, keepdims=True)
+    total = sum(counts.values())
+    freq = np.array([counts.get(w, 0) / total for w in vocab])
+    weights = SIF_A / (SIF_A + freq)
+    static = StaticVectors(vocab, reduced.astype(np.float32), weights.astype(np.float32))
+    static.save(out / "static_vectors.npz")
+    return StaticVectors.load(out / "static_vectors.npz")
+
+
+def stack_corpus(sources: list[LabelledTexts]) -> tuple[list[str], np.ndarray]:
+    texts = [t for s in sources for t in s.texts]
+    labels = np.array([y for s in sources for y in s.labels])
+    return texts, labels
+
+
+def train_head(
+    blocks: FeatureBlocks, labels: np.ndarray, params: dict[str, float]
+) -> SentimentModel:
+    return SentimentModel(**params).fit(blocks, labels)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", default=None, help="shared datasets folder")
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="weights folder")
+    parser.add_argument("--model-path", default=None, help="local sentence-transformers folder")
+    parser.add_argument("--steps", nargs="+", default=["static", "fast", "embedding"])
+    args = parser.parse_args()
+    root = datasets_dir(args.datasets)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if "static" in args.steps:
+        distil_static_vectors(root, args.model_path, args.out)
+    texts, labels = stack_corpus(sentiment_corpus(root))
+    print(f"sentiment corpus: {len(texts)} texts, classes {dict(Counter(labels.tolist()))}")
+    if "fast" in args.steps:
+        from cxloop.text.backends.fast import FastFeaturizer
+
+        featurize = FastFeaturizer(StaticVectors.load(args.out / "static_vectors.npz"))
+        train_head(featurize(texts), labels, FAST_PARAMS).save(args.out / "sentiment_fast.npz")
+        print("wrote sentiment_fast.npz")
+    if "embedding" in args.steps:
+        from cxloop.text.backends.embedding import EmbeddingFeaturizer
+        from cxloop.text.embeddings import SentenceEncoder
+
+        featurize_e = EmbeddingFeaturizer(SentenceEncoder(args.model_path))
+        train_head(featurize_e(texts), labels, EMBEDDING_PARAMS).save(
+            args.out / "sentiment_embedding.npz"
+        )
+        print("wrote sentiment_embedding.npz")
+
+
+if __name__ == "__main__":
+    main()

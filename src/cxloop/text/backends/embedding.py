@@ -1,0 +1,123 @@
+"""The ``embedding`` backend: all-MiniLM-L6-v2 sentence embeddings plus the fast features.
+
+Same feature blocks as ``fast`` except that the dense block is the MiniLM sentence embedding
+(384-d) instead of averaged static word vectors, which is what lets paraphrases with no shared
+word match a theme. Importing this module imports torch; the registry does so lazily.
+
+Options: ``model_path`` (a local sentence-transformers folder; its own sentiment weights are
+then the ones in ``weights_dir`` — a different model needs retraining with
+``scripts/train_text_models.py --model-path``), ``device`` (``cpu``/``cuda``; CUDA is used when
+present), ``batch_size``, ``max_length`` (word pieces kept per text, 128 by default).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cxloop.errors import ConfigError
+from cxloop.text.backends.base import register_backend
+from cxloop.text.backends.fast import WEIGHTS_VERSION
+from cxloop.text.embeddings import DEFAULT_MAX_LENGTH, SentenceEncoder
+from cxloop.text.features import clean_texts, cx_cues, hashed_ngrams
+from cxloop.text.sentiment import FeatureBlocks, SentimentModel, sentiments_from_proba
+from cxloop.text.static_vectors import WEIGHTS_DIR
+from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration, taxonomy_key
+from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
+
+EMBEDDING_CALIBRATION = ZeroShotCalibration(centre=0.40, slope=12.0, keyword_bonus=2.0)
+_CACHE_SIZE = 8
+
+
+class EmbeddingFeaturizer:
+    """Feature blocks with MiniLM sentence embeddings as the dense block."""
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.encoder = encoder
+
+    def __call__(self, texts: Sequence[str]) -> FeatureBlocks:
+        cleaned = clean_texts(texts)
+        hashed = hashed_ngrams(cleaned)
+        known = np.diff(hashed.indptr) > 0
+        dense = self.encoder.encode(cleaned)
+        dense[~known] = 0.0
+        return FeatureBlocks(hashed, cx_cues(cleaned), dense, known)
+
+
+class EmbeddingBackend:
+    """MiniLM-based sentiment and themes; ``encode`` gives the 384-d sentence embeddings."""
+
+    name = "embedding"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        weights_dir: str | Path | None = None,
+        device: str | None = None,
+        batch_size: int = 64,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        **classifier_options: Any,
+    ) -> None:
+        self.encoder = SentenceEncoder(
+            model_path, device=device, batch_size=batch_size, max_length=max_length
+        )
+        self.featurize = EmbeddingFeaturizer(self.encoder)
+        folder = Path(weights_dir) if weights_dir else WEIGHTS_DIR
+        self.model = SentimentModel.load(folder / "sentiment_embedding.npz")
+        expected = self.model.coef_.shape[1] - hashed_ngrams([""]).shape[1] - cx_cues([""]).shape[1]
+        if expected != self.encoder.dim:
+            raise ConfigError(
+                f"the sentiment weights expect {expected}-d embeddings but the model at "
+                f"'{self.encoder.model_path}' gives {self.encoder.dim}-d",
+                hint="retrain: scripts/train_text_models.py --model-path FOLDER",
+            )
+        self.version = f"embedding-{self.encoder.name}-{WEIGHTS_VERSION}"
+        self.classifier_options = classifier_options
+        self._classifiers: OrderedDict[str, ThemeClassifier] = OrderedDict()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(clean_texts(texts))
+
+    def sentiment_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.predict_proba(self.featurize(texts))
+
+    def sentiment(self, texts: Sequence[str]) -> list[Sentiment]:
+        return sentiments_from_proba(self.sentiment_proba(texts))
+
+    def classifier(self, taxonomy: Sequence[ThemeDefinition]) -> ThemeClassifier:
+        key = taxonomy_key(taxonomy)
+        if key not in self._classifiers:
+            options = {"threshold": 0.5, **self.classifier_options}
+            self._classifiers[key] = ThemeClassifier(
+                self.featurize, EMBEDDING_CALIBRATION, **options
+            ).fit(taxonomy)
+            while len(self._classifiers) > _CACHE_SIZE:
+                self._classifiers.popitem(last=False)
+        self._classifiers.move_to_end(key)
+        return self._classifiers[key]
+
+    def analyse(
+        self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
+    ) -> tuple[list[Sentiment], list[list[ThemeMatch]]]:
+        """Document sentiment and themes from one encoding of the texts."""
+        blocks = self.featurize(texts)
+        doc = sentiments_from_proba(self.model.predict_proba(blocks))
+        if not taxonomy:
+            return doc, [[] for _ in texts]
+        themes = self.classifier(taxonomy).predict(
+            clean_texts(texts), blocks, doc, self.model.predict_proba
+        )
+        return doc, themes
+
+    def themes(
+        self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
+    ) -> list[list[ThemeMatch]]:
+        return self.analyse(texts, taxonomy)[1]
+
+
+register_backend("embedding", EmbeddingBackend)

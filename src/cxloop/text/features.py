@@ -1,0 +1,132 @@
+"""Cheap, vectorised text features shared by the sentiment and theme models.
+
+Three blocks, all computed for a whole batch at once (no per-text Python work beyond the
+regular expressions that pandas and scikit-learn run in C):
+
+* ``clean_texts``: HTML tags and entities, URLs and @handles are normalised; texts are capped
+  at ``MAX_CHARS`` so a 100 KB paste costs no more than a long review.
+* hashed word 1-2-grams (with ``!``, ``?`` and emoji kept as tokens): the lexical evidence;
+  hashing means no vocabulary to ship and unseen words cost nothing.
+* CX cues: counts of a few hand-written phrase families that carry customer-experience
+  polarity without emotional words (things that never arrived, are still pending, were
+  charged twice; plain questions; thanks). They let a model trained on bank queries and
+  reviews recognise "flight delayed 3 hours again" as a complaint.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+
+MAX_CHARS = 5_000
+N_HASH_FEATURES = 2**18
+HASH_TOKEN_PATTERN = r"(?u)\b\w[\w']*\b|[!?]|[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # noqa: S105 - a regex, not a secret
+
+_TAG = r"<[^>]{0,200}>"
+_URL = r"https?://\S+|www\.\S+"
+_HANDLE = r"@\w+"
+_MARKDOWN = r"[*_`#>\[\]]+"
+
+# Each cue family is one regular expression; its count per text becomes one feature.
+CX_CUES: dict[str, str] = {
+    "not_delivered": (
+        r"\bnever (?:arrived|came|showed|received|got|delivered|turned up|answered|called)"
+        r"|\b(?:has|have|had|did|does|do|is|was|were|are)(?:n'?t| not) "
+        r"(?:\w+ )?(?:arrived|come|received|shown|delivered|working|work|responded|replied|"
+        r"answered|refunded|updated|gone through|showing|been (?:refunded|fixed|resolved))"
+        r"|\bnot (?:arrived|received|working|delivered|showing|refunded|resolved|fixed)\b"
+        r"|\b(?:still|yet to) (?:no|not|waiting|pending|nothing|haven'?t|hasn'?t|don'?t)"
+    ),
+    "failure": (
+        r"\b(?:lost|missing|broken|damaged|delayed|delays?|late|cancell?ed|overbooked|stuck|"
+        r"stranded|declined|failed|failing|fails|error|wrong|bug|crash(?:ed|es)?|frozen|"
+        r"overcharged|double charged|charged twice|twice|scam|fraud|refund|complaint|"
+        r"rude|dirty|cold|unacceptable|ridiculous|terrible|horrible|worst|awful|useless|"
+        r"disappointed|disappointing|frustrat\w*|annoy\w*|waste|no one|nobody|"
+        r"no response|no reply|no answer|on hold|hung up|ignored|again)\b"
+    ),
+    "waiting": (
+        r"\b(?:\d+|two|three|four|five|several|many) (?:hours?|hrs?|days?|weeks?|months?|"
+        r"calls?|times|emails?)\b|\bwaiting\b|\bpending\b|\bstill\b"
+    ),
+    "question": (
+        r"\?|^\s*(?:can|could|how|what|when|where|which|who|is|are|do|does|will|would|"
+        r"should|may|any)\b"
+    ),
+    "request": r"\b(?:please|pls|plz|i need|i want|i'd like|i would like|help me|let me know)\b",
+    "thanks": (r"\b(?:thanks?|thank you|thx|ty|appreciate\w*|grateful|kudos|shout ?out|cheers)\b"),
+    "praise": (
+        r"\b(?:great|awesome|amazing|excellent|love[dsy]?|loving|best|fantastic|wonderful|"
+        r"perfect|helpful|friendly|kind|quick(?:ly)?|fast|smooth|easy|nice|good|happy|"
+        r"impressed|brilliant|superb|outstanding)\b"
+    ),
+    "negation": r"\b(?:not|no|never|nothing|none|nor)\b|n't\b",
+    "exclaim": r"!",
+    "upper": r"\b[A-Z]{3,}\b",
+}
+_CUE_PATTERNS = list(CX_CUES.values())
+
+
+def clean_texts(texts: Sequence[str | None]) -> list[str]:
+    """Normalised copies of ``texts`` (never None, at most ``MAX_CHARS`` characters)."""
+    series = pd.Series(list(texts), dtype="object").fillna("").astype(str).str.slice(0, MAX_CHARS)
+    series = series.str.replace(_TAG, " ", regex=True)
+    if series.str.contains("&", regex=False).any():
+        series = series.map(html.unescape)
+    series = series.str.replace(_URL, " http ", regex=True)
+    series = series.str.replace(_HANDLE, "@user", regex=True)
+    series = series.str.replace(_MARKDOWN, " ", regex=True)
+    series = series.str.replace(r"\s+", " ", regex=True).str.strip()
+    return series.tolist()
+
+
+HASHER = HashingVectorizer(
+    n_features=N_HASH_FEATURES,
+    ngram_range=(1, 2),
+    token_pattern=HASH_TOKEN_PATTERN,
+    alternate_sign=False,
+    binary=True,
+    norm="l2",
+    dtype=np.float32,
+)
+
+
+def hashed_ngrams(texts: Sequence[str]) -> sparse.csr_matrix:
+    """(n, 2**18) L2-normalised binary word 1-2-gram indicators."""
+    if len(texts) == 0:
+        return sparse.csr_matrix((0, N_HASH_FEATURES), dtype=np.float32)
+    return HASHER.transform(texts)
+
+
+def cx_cues(texts: Sequence[str]) -> np.ndarray:
+    """(n, len(CX_CUES)) log-scaled cue counts; case-insensitive except ``upper``."""
+    series = pd.Series(list(texts), dtype="object")
+    lowered = series.str.lower()
+    columns = []
+    for name, pattern in CX_CUES.items():
+        source = series if name == "upper" else lowered
+        columns.append(source.str.count(pattern).to_numpy(dtype=np.float32))
+    counts = np.stack(columns, axis=1) if columns else np.zeros((len(series), 0), np.float32)
+    return np.log1p(counts)
+
+
+def clause_split(text: str) -> list[str]:
+    """Clauses of one text: sentence ends, semicolons and contrastive conjunctions.
+
+    Aspect sentiment is read from the clause that talks about the aspect: in "the food was
+    great but the wait was absurd" the two aspects sit on either side of "but".
+    """
+    parts = _CLAUSE_BOUNDARY.split(text)
+    return [p.strip() for p in parts if p and len(p.strip()) > 2]
+
+
+_CLAUSE_BOUNDARY = re.compile(
+    r"(?<=[.!?;])\s+|\s*[;\n]\s*|,?\s+\b(?:but|however|although|though|whereas|yet|except)\b\s+",
+    re.IGNORECASE,
+)

@@ -1,0 +1,292 @@
+"""Multi-label theme classification from a taxonomy, with a confidence and aspect sentiment.
+
+Two ways to know a theme, combined per theme:
+
+* **Zero-shot** (names, descriptions, keywords): each theme gets *anchors* — its name, its
+  description, each keyword, and "name: description" — embedded by the backend. A text's
+  similarity to a theme is its cosine to the nearest anchor (so a text that paraphrases one
+  keyword is not diluted by the others), plus a bonus when a keyword literally occurs (plural
+  forms included). A logistic curve turns that into a confidence; the curve's centre and slope
+  are per backend because static and transformer vectors have different cosine ranges.
+* **From examples**: when a theme has at least ``min_examples`` examples, a one-vs-rest
+  logistic regression is fitted on the examples' features (the anchors are added as extra
+  positives), with the examples of the other themes as negatives. Its probability is blended
+  with the zero-shot confidence with weight n / (n + ``example_prior``) for n examples, so
+  names and keywords carry a theme with few examples and the examples take over with many.
+  The examples are also anchors, so the nearest example counts like a paraphrased keyword.
+
+Aspect sentiment: a matched theme takes the sentiment of the clause that is most about it
+("the food was great but the wait was absurd" splits on "but"), else the document's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from cxloop.errors import InputError
+from cxloop.text.features import clause_split, clean_texts
+from cxloop.text.sentiment import SAGA_EPOCHS, FeatureBlocks, sentiments_from_proba
+from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
+
+Featurizer = Callable[[Sequence[str]], FeatureBlocks]
+SentimentScorer = Callable[[FeatureBlocks], np.ndarray]
+
+
+@dataclass(frozen=True)
+class ZeroShotCalibration:
+    """Logistic curve from (nearest-anchor cosine, keyword hit) to a confidence."""
+
+    centre: float
+    slope: float
+    keyword_bonus: float
+    relative_weight: float = 8.0  # how much being the text's best theme adds (logit units)
+
+
+def taxonomy_key(taxonomy: Sequence[ThemeDefinition]) -> str:
+    """A stable hash of everything the classifier learns from, for caching fitted models."""
+    digest = hashlib.sha256()
+    for theme in taxonomy:
+        for part in (theme.name, theme.description, *theme.keywords, "|", *theme.examples, "#"):
+            digest.update(part.encode("utf-8", "replace") + b"\x00")
+    return digest.hexdigest()
+
+
+def _readable(name: str) -> str:
+    return name.replace("_", " ").replace("/", " / ").strip()
+
+
+def _keyword_variants(keyword: str) -> set[str]:
+    word = " ".join(keyword.lower().split())
+    variants = {word, word + "s", word + "es"}
+    if word.endswith("s") and len(word) > 3:
+        variants.add(word[:-1])
+    if word.endswith("ies"):
+        variants.add(word[:-3] + "y")
+    if word.endswith("y"):
+        variants.add(word[:-1] + "ies")
+    return variants
+
+
+class ThemeClassifier:
+    """Fit on a taxonomy, then score texts against it (scikit-learn estimator style)."""
+
+    def __init__(
+        self,
+        featurize: Featurizer,
+        calibration: ZeroShotCalibration,
+        *,
+        min_examples: int = 2,
+        threshold: float = 0.5,
+        max_themes: int = 3,
+        example_prior: float = 20.0,
+        C: float = 30.0,
+    ) -> None:
+        self.featurize = featurize
+        self.calibration = calibration
+        self.min_examples = min_examples
+        self.threshold = threshold
+        self.max_themes = max_themes
+        self.example_prior = example_prior
+        self.C = C
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, taxonomy: Sequence[ThemeDefinition]) -> ThemeClassifier:
+        if not taxonomy:
+            raise InputError("the theme taxonomy is empty", hint="import a taxonomy first")
+        names = [t.name for t in taxonomy]
+        if len(set(names)) != len(names):
+            raise InputError("theme names must be unique within a taxonomy")
+        self.themes_ = list(taxonomy)
+        anchors: list[str] = []
+        owners: list[int] = []
+        for index, theme in enumerate(taxonomy):
+            readable = _readable(theme.name)
+            parts = [readable, *theme.keywords]
+            if theme.description:
+                parts += [theme.description, f"{readable}: {theme.description}"]
+            anchors += parts
+            owners += [index] * len(parts)
+        example_owners = [i for i, t in enumerate(taxonomy) for _ in t.examples]
+        examples = [e for t in taxonomy for e in t.examples]
+        vectors = self.featurize(anchors + examples).dense
+        self.anchor_owner_ = np.array(owners + example_owners)
+        self.anchor_vectors_ = vectors
+        self._fit_keywords(taxonomy)
+        self._fit_examples(taxonomy, anchors, owners)
+        return self
+
+    def _fit_keywords(self, taxonomy: Sequence[ThemeDefinition]) -> None:
+        vocab: dict[str, int] = {}
+        rows, cols = [], []
+        for index, theme in enumerate(taxonomy):
+            terms = set()
+            for keyword in (*theme.keywords, _readable(theme.name)):
+                if 0 < len(keyword.split()) <= 2 and len(keyword) > 2:
+                    terms |= _keyword_variants(keyword)
+            for term in terms:
+                rows.append(vocab.setdefault(term, len(vocab)))
+                cols.append(index)
+        self.keyword_counter_ = (
+            CountVectorizer(vocabulary=vocab, ngram_range=(1, 2), binary=True) if vocab else None
+        )
+        self.keyword_map_ = sparse.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)),
+            shape=(max(len(vocab), 1), len(taxonomy)),
+        )
+
+    def _fit_examples(
+        self, taxonomy: Sequence[ThemeDefinition], anchors: list[str], owners: list[int]
+    ) -> None:
+        self.example_models_: dict[int, tuple[np.ndarray, float, float]] = {}
+        taught = [i for i, t in enumerate(taxonomy) if len(t.examples) >= self.min_examples]
+        if not taught:
+            return
+        text_themes: dict[str, set[int]] = {}
+        for index, theme in enumerate(taxonomy):
+            for example in theme.examples:
+                text_themes.setdefault(example, set()).add(index)
+        for anchor, owner in zip(anchors, owners, strict=True):
+            if owner in taught:
+                text_themes.setdefault(anchor, set()).add(owner)
+        texts = list(text_themes)
+        design = self._design(self.featurize(clean_texts(texts)))
+        for index in taught:
+            y = np.array([index in text_themes[t] for t in texts], dtype=int)
+            if y.min() == y.max():
+                continue
+            model = LogisticRegression(
+                C=self.C,
+                solver="saga",
+                max_iter=SAGA_EPOCHS,
+                tol=1e-3,
+                class_weight="balanced",
+                random_state=0,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(design, y)
+            n_examples = len(taxonomy[index].examples)
+            weight = n_examples / (n_examples + self.example_prior)
+            self.example_models_[index] = (
+                model.coef_[0].astype(np.float32),
+                float(model.intercept_[0]),
+                weight,
+            )
+
+    @staticmethod
+    def _design(blocks: FeatureBlocks) -> sparse.csr_matrix:
+        return sparse.hstack(
+            [blocks.hashed, sparse.csr_matrix(blocks.dense)], format="csr", dtype=np.float32
+        )
+
+    # ---------------------------------------------------------------- scoring
+    def confidences(self, texts: Sequence[str], blocks: FeatureBlocks) -> np.ndarray:
+        """(n, T) confidence that each text is about each theme."""
+        n, n_themes = len(texts), len(self.themes_)
+        if n == 0:
+            return np.zeros((0, n_themes), dtype=np.float32)
+        cosine = blocks.dense @ self.anchor_vectors_.T
+        nearest = np.full((n, n_themes), -1.0, dtype=np.float32)
+        for index in range(n_themes):
+            mask = self.anchor_owner_ == index
+            nearest[:, index] = cosine[:, mask].max(axis=1)
+        keyword_hit = np.zeros((n, n_themes), dtype=np.float32)
+        if self.keyword_counter_ is not None:
+            lowered = [t.lower() for t in texts]
+            hits = self.keyword_counter_.transform(lowered) @ self.keyword_map_
+            keyword_hit = np.minimum(np.asarray(hits.todense(), dtype=np.float32), 1.0)
+        cal = self.calibration
+        relative = nearest - nearest.max(axis=1, keepdims=True)
+        logits = (
+            cal.slope * (nearest - cal.centre)
+            + cal.keyword_bonus * keyword_hit
+            + cal.relative_weight * relative
+        )
+        conf = expit(logits)
+        if self.example_models_:
+            design = self._design(blocks)
+            for index, (coef, intercept, weight) in self.example_models_.items():
+                learned = expit(np.asarray(design @ coef).ravel() + intercept)
+                conf[:, index] = weight * learned + (1 - weight) * conf[:, index]
+        conf[~blocks.known] = 0.0
+        return conf.astype(np.float32)
+
+    def select(self, conf: np.ndarray) -> list[list[tuple[int, float]]]:
+        """Themes at or above the threshold, best first, at most ``max_themes``."""
+        order = np.argsort(-conf, axis=1)[:, : self.max_themes]
+        out = []
+        for row, idx in zip(conf, order, strict=True):
+            out.append([(int(i), float(row[i])) for i in idx if row[i] >= self.threshold])
+        return out
+
+    def predict(
+        self,
+        texts: Sequence[str],
+        blocks: FeatureBlocks,
+        doc_sentiment: Sequence[Sentiment],
+        sentiment_scorer: SentimentScorer,
+    ) -> list[list[ThemeMatch]]:
+        """Theme matches with aspect sentiment for cleaned ``texts`` and their features."""
+        conf = self.confidences(texts, blocks)
+        chosen = self.select(conf)
+        aspect = self.aspect_sentiments(texts, chosen, sentiment_scorer)
+        results = []
+        for i, picks in enumerate(chosen):
+            results.append(
+                [
+                    ThemeMatch(
+                        self.themes_[t].name,
+                        round(c, 4),
+                        aspect.get((i, t), doc_sentiment[i]),
+                    )
+                    for t, c in picks
+                ]
+            )
+        return results
+
+    def aspect_sentiments(
+        self,
+        texts: Sequence[str],
+        chosen: list[list[tuple[int, float]]],
+        sentiment_scorer: SentimentScorer,
+    ) -> dict[tuple[int, int], Sentiment]:
+        """Sentiment of the clause most about each chosen theme, for multi-clause texts.
+
+        ``chosen[i]`` lists (theme index, confidence) pairs for text i — the matches, or gold
+        aspects in an evaluation. Pairs missing from the answer take the document sentiment.
+        """
+        owners, clauses = [], []
+        for i, picks in enumerate(chosen):
+            if not picks:
+                continue
+            parts = clause_split(texts[i])
+            if len(parts) > 1:
+                owners += [i] * len(parts)
+                clauses += parts
+        if not clauses:
+            return {}
+        blocks = self.featurize(clauses)
+        clause_conf = self.confidences(clauses, blocks)
+        clause_sent = sentiments_from_proba(sentiment_scorer(blocks))
+        owner_arr = np.array(owners)
+        out: dict[tuple[int, int], Sentiment] = {}
+        for i in np.unique(owner_arr):
+            rows = np.flatnonzero(owner_arr == i)
+            for t, _ in chosen[i]:
+                scores = clause_conf[rows, t]
+                best = int(np.argmax(scores))
+                ranked = np.sort(scores)
+                if len(rows) > 1 and ranked[-1] - ranked[-2] < 0.05:
+                    continue  # no clause stands out: the document sentiment applies
+                out[(int(i), t)] = clause_sent[rows[best]]
+        return out
