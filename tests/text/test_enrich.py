@@ -296,3 +296,31 @@ def test_cli_enrich(cli, settings) -> None:
     result = cli("enrich", "--backend", "nope")
     assert result.exit_code == 2 and "unknown text backend" in result.stderr
     engine.dispose()
+
+
+def test_a_second_concurrent_run_is_refused(engine, settings) -> None:
+    import fcntl
+
+    from cxloop.errors import ConflictError
+    from cxloop.text.pipeline import ENRICH_LOCK_KEY
+
+    add_feedback(engine, TEXTS)
+    if engine.dialect.name == "postgresql":
+        holder = engine.connect()
+        holder.scalar(select(func.pg_advisory_lock(ENRICH_LOCK_KEY)))
+        holder.commit()
+        release = lambda: (  # noqa: E731
+            holder.scalar(select(func.pg_advisory_unlock(ENRICH_LOCK_KEY))),
+            holder.close(),
+        )
+    else:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        handle = (settings.home / "enrich.lock").open("a+")
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        release = handle.close
+    try:
+        with pytest.raises(ConflictError, match="already running"):
+            enrich_workspace(engine, settings, KeywordBackend(), progress=False)
+    finally:
+        release()
+    assert enrich_workspace(engine, settings, KeywordBackend(), progress=False).enriched == 8

@@ -14,6 +14,7 @@ language the backend was not trained on keeps its result but with confidence cap
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 import os
 import sys
@@ -21,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine, delete, func, insert, or_, select, update
 
 from cxloop.config import Settings
+from cxloop.errors import ConflictError
 from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, Source
 from cxloop.storage.types import utcnow
@@ -59,6 +62,8 @@ PIPELINE_VERSION = "1"
 MAX_MODEL_CHARS = 5000
 #: Highest sentiment confidence for text in a language the backend does not cover.
 FOREIGN_CONFIDENCE_CAP = 0.5
+#: PostgreSQL advisory lock key of ``enrich`` (any constant; "cxenrich" in ASCII).
+ENRICH_LOCK_KEY = 0x6378656E72696368
 NO_WORDS = Sentiment(label="neutral", score=0.0, confidence=0.0)
 
 BackendSpec = str | TextBackend
@@ -462,6 +467,52 @@ def enrich_workspace(
     when it has none) and journey are seeded on first use. ``workers > 1`` analyses batches
     on that many processes while this process alone writes.
     """
+    with _single_run(db, settings):
+        return _enrich(db, settings, backend, workers, progress, batch_size, limit)
+
+
+@contextmanager
+def _single_run(db: Engine, settings: Settings) -> Iterator[None]:
+    """Only one enrichment per workspace at a time: two overlapping runs (a cron job and a
+    person) would redo the same batches and, on PostgreSQL, collide on inserts. PostgreSQL
+    uses a session advisory lock; SQLite a lock file next to the workspace."""
+    busy = ConflictError(
+        "another 'cxloop enrich' is already running on this workspace",
+        hint="wait for it to finish; it enriches everything that is pending",
+    )
+    if db.dialect.name == "postgresql":
+        with db.connect() as conn:
+            acquired = conn.scalar(select(func.pg_try_advisory_lock(ENRICH_LOCK_KEY)))
+            conn.commit()  # the lock is the session's; no transaction stays open meanwhile
+            if not acquired:
+                raise busy
+            try:
+                yield
+            finally:
+                conn.scalar(select(func.pg_advisory_unlock(ENRICH_LOCK_KEY)))
+                conn.commit()
+        return
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with (settings.home / "enrich.lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise busy from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _enrich(
+    db: Engine,
+    settings: Settings,
+    backend: BackendSpec | None,
+    workers: int,
+    progress: bool | ProgressCallback,
+    batch_size: int,
+    limit: int | None,
+) -> EnrichResult:
     ensure_taxonomy(db)
     taxonomy = load_taxonomy(db, seed=False)
     journey = load_journey(db)
