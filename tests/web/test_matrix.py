@@ -179,6 +179,7 @@ def test_every_form_for_every_role(shared, role):
             {"body": f"form note by {role}"},
             only(303, ("admin",), manager=404, agent=404),
         ),
+        (f"/cases/{s.case_a}/assign", {"assignee": "agent@example.com"}, only(303, CASE_ACTORS)),
         ("/admin/teams", {"name": f"Team of {role}"}, only(303, ("admin",))),
         ("/taxonomy/proposals/999999", {"decision": "reject"}, only(404, ("admin", "analyst"))),
         ("/data/quarantine/999999/discard", {}, only(404, ("admin", "analyst"))),

@@ -76,7 +76,14 @@ def _detail_page(
 ) -> Response:
     teams = {t.id: t.name for t in db.scalars(select(Team))}
     users = {u.id: u.email for u in db.scalars(select(User))}
+    assignable = [
+        u.email
+        for u in db.scalars(
+            select(User).where(User.active, User.role.in_(("admin", "manager", "agent")))
+        )
+    ]
     context = {
+        "assignable": assignable,
         "case": case,
         "sla": sla_state(case),
         "thread": thread_for(db, case),
@@ -162,6 +169,31 @@ def status(
             status,
             resolution_code=resolution_code or None,
             root_cause=root_cause or None,
+            ip=client_ip(request),
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(
+    request: Request,
+    case_id: int,
+    assignee: str = Form("", max_length=320),
+    team: str = Form("", max_length=120),
+    principal: Principal = Depends(require("cases.act")),
+    db: Session = Depends(get_db),
+) -> Response:
+    return _act(
+        request,
+        db,
+        principal,
+        case_id,
+        lambda case: case_actions.assign(
+            db,
+            principal,
+            case,
+            user_email=assignee or None,
+            team_name=team or None,
             ip=client_ip(request),
         ),
     )
