@@ -18,7 +18,7 @@ from test_pipeline_support import FailingBackend, KeywordBackend
 from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, Source, Theme
 from cxloop.text.backends.base import register_backend
-from cxloop.text.pipeline import count_pending, enrich_workspace
+from cxloop.text.enrich import count_pending, enrich_workspace
 from cxloop.text.taxonomy import import_taxonomy, parse_taxonomy
 
 HERE = Path(__file__).resolve().parent
@@ -302,7 +302,7 @@ def test_a_second_concurrent_run_is_refused(engine, settings) -> None:
     import fcntl
 
     from cxloop.errors import ConflictError
-    from cxloop.text.pipeline import ENRICH_LOCK_KEY
+    from cxloop.text.pipeline import ENRICH_LOCK_KEY  # the re-export works too
 
     add_feedback(engine, TEXTS)
     if engine.dialect.name == "postgresql":

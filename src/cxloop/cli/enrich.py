@@ -25,7 +25,7 @@ def enrich(
 
     Example: cxloop enrich --workers 2
     """
-    from cxloop.text.pipeline import enrich_workspace
+    from cxloop.text.enrich import enrich_workspace
 
     st = state(ctx)
     result = enrich_workspace(
