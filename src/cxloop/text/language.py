@@ -3,8 +3,9 @@
 langdetect costs milliseconds per call, too slow to run on every short English comment when
 the whole enrichment must reach thousands of items per second. So: texts without letters are
 ``und`` (undetermined, ISO 639-2); Latin-script texts are first scored against stop-word lists
-of the common European languages and decided there when one language clearly wins; short
-ASCII texts without a clear winner default to English (the fast path); everything else goes to
+of the common European languages and decided there when one language clearly wins; texts
+whose letters are ASCII default to English unless another language has two or more stop-words
+and English none (the fast path); everything else goes to
 langdetect with a fixed seed so that a text always gets the same answer.
 """
 
@@ -24,7 +25,7 @@ _STOPWORD_TEXT = {
         "about after again all an and any are at be been but can could did didn't do does don't "
         "for from get got had has have i i'm in is it it's its just me my no not of on or our so "
         "still than that the their them then there they this to very was we were what when will "
-        "with would you your"
+        "with would you your a as by he her his how if like more one out she up who why"
     ),
     "es": (
         "al como con cuando de del el en es esta está fue hay la las lo los me mi muy más nada no "
@@ -79,8 +80,9 @@ def _stopword_guess(words: frozenset[str], ascii_letters: bool) -> str | None:
         return best
     if top >= 1 and second == 0 and len(words) <= 4:
         return best
-    if ascii_letters and (top == 0 or scores["en"] == top):
-        # ASCII with no other language ahead: the fast path for short English comments.
+    if ascii_letters and (scores["en"] > 0 or top < 2):
+        # ASCII letters and no clear evidence of another language: the fast path for short
+        # English comments (statistical detection is unreliable on them anyway).
         return "en"
     return None
 
