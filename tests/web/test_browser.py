@@ -98,6 +98,7 @@ def test_the_whole_loop_in_a_browser(live, browser, tmp_path):
     page.goto(live.url + "/journey")
     page.wait_for_selector("[data-chart=heatmap] canvas")
     page.screenshot(path=str(shots / "journey.png"), full_page=True)
+    page.locator("#heat-table summary").click()
     page.locator("table.heat a.cell").filter(has_text="n=").first.wait_for()
     link = page.locator("table.heat tbody tr", has_text="Courier").locator("a.cell").first
     link.click()

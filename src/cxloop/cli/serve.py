@@ -67,7 +67,7 @@ def serve(
     st = state(ctx)
     engine = st.engine
     url = f"http://{host}:{port}/"
-    console.print(f"[green]cxloop is serving[/green] {url}  (API docs: {url}docs)")
+    console.print(f"[green]cxloop is serving[/green] {url}  (API docs: {url}docs)", soft_wrap=True)
     if is_demo(engine, st.settings.home):
         login = demo_login(engine)
         console.print(

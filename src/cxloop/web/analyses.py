@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from cxloop.errors import NotFoundError
+from cxloop.storage.models import Theme
 from cxloop.web import insights
 from cxloop.web.cache import ResultCache
 from cxloop.web.insights import Filters
@@ -103,8 +104,9 @@ def run_view(
             params["filter"] = expression
         result = run(engine, view.analysis, **params)
         rows = _rows_of(result)
+        theme_ids = {t.name: t.id for t in db.scalars(select(Theme))}
         for row in rows:
-            row.setdefault("_link", _link_for(row, filters))
+            row.setdefault("_link", _link_for(row, filters, theme_ids))
         return {
             "rows": rows,
             "method": _attr(result, "method"),
@@ -170,7 +172,7 @@ def analytics_filter(filters: Filters, scope: DataScope) -> str | None:
     return " and ".join(clauses) or None
 
 
-def _link_for(row: dict[str, Any], filters: Filters) -> str:
+def _link_for(row: dict[str, Any], filters: Filters, theme_ids: dict[str, int]) -> str:
     """Verbatims behind an analysis row: by theme, stage, segment or channel when named."""
     from urllib.parse import urlencode
 
@@ -188,7 +190,9 @@ def _link_for(row: dict[str, Any], filters: Filters) -> str:
         if isinstance(row.get(key), str):
             params[target] = row[key]
     label = row.get("theme") or row.get("driver") or row.get("label")
-    if isinstance(label, str) and not params.get("stage"):
+    if isinstance(label, str) and label in theme_ids:
+        params["theme"] = theme_ids[label]
+    elif isinstance(label, str) and not params.get("stage"):
         params["q"] = label
     return "/verbatims?" + urlencode({k: str(v) for k, v in params.items()})
 

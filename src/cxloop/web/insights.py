@@ -52,12 +52,14 @@ class Filters:
 
 
 def stage_column() -> ColumnElement[Any]:
-    """Journey stage as given in the data, else as inferred by the text engine."""
-    return func.coalesce(Feedback.journey_stage, Enrichment.journey_stage)
+    """Journey stage as the text engine mapped it onto the workspace journey (from the data's
+    own stage when there is one, else from the words), else the raw value of the data —
+    the same rule as the analytics module, so pages and analyses agree."""
+    return func.coalesce(Enrichment.journey_stage, Feedback.journey_stage)
 
 
 def touchpoint_column() -> ColumnElement[Any]:
-    return func.coalesce(Feedback.touchpoint, Enrichment.touchpoint)
+    return func.coalesce(Enrichment.touchpoint, Feedback.touchpoint)
 
 
 def _needs_customer(filters: Filters, scope: DataScope) -> bool:
@@ -437,13 +439,7 @@ def theme_table(
             var = (p_in + d_in - (p_in - d_in) ** 2) / n_in + (
                 p_out + d_out - (p_out - d_out) ** 2
             ) / n_out
-            half = Z95 * math.sqrt(max(var, 0.0)) * 100
-            impact = {
-                "value": round(diff, 1),
-                "low": round(diff - half, 1),
-                "high": round(diff + half, 1),
-                "n": n_in,
-            }
+            impact = {"value": diff, "se": math.sqrt(max(var, 0.0)) * 100, "n": n_in}
         out.append(
             {
                 "theme_id": r.theme_id,
@@ -455,8 +451,27 @@ def theme_table(
                 "nps_impact": impact,
             }
         )
+    _bonferroni_intervals([row["nps_impact"] for row in out if row["nps_impact"]])
     out.sort(key=lambda row: (row["nps_impact"] or {}).get("value") or 0)
     return out
+
+
+def _bonferroni_intervals(impacts: list[dict[str, Any]]) -> None:
+    """Family-wise 95% intervals over all themes tested at once (Bonferroni), so "significant"
+    holds for the whole table, not only for one theme picked after looking."""
+    from scipy.stats import norm
+
+    k = max(len(impacts), 1)
+    z = float(norm.ppf(1 - 0.05 / (2 * k)))
+    for impact in impacts:
+        diff, se = impact.pop("value"), impact.pop("se")
+        impact.update(
+            value=round(diff, 1),
+            low=round(diff - z * se, 1),
+            high=round(diff + z * se, 1),
+            significant=bool(se > 0 and abs(diff) > z * se),
+            correction=f"Bonferroni over {k} themes",
+        )
 
 
 def theme_trend(

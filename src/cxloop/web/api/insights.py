@@ -64,7 +64,8 @@ def themes(
         analysis="themes",
         params=_params(filters),
         rows=rows,
-        method="impact = NPS(with theme) - NPS(without), 95% normal interval",
+        method="impact = NPS(with theme) - NPS(without), normal interval, family-wise 95% "
+        "(Bonferroni over the themes)",
     )
 
 
