@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, cast, func, insert, or_, select, type_coerce, update
+from sqlalchemy import String, bindparam, cast, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
+from sqlalchemy.types import NullType, TypeDecorator
 
 from cxloop.loop.routing import Router
 from cxloop.loop.rules import CompiledRule, compiled_rules
@@ -149,6 +149,30 @@ def load_frame(session: Session, scope: Scope, columns: Iterable[str]) -> pd.Dat
     if "first_feedback" in wanted:
         frame["first_feedback"] = _first_feedback(session, scope, frame)
     return frame
+
+
+class _Processed(TypeDecorator[Any]):
+    """A value that already went through its column type's bind processing."""
+
+    impl = NullType
+    cache_ok = True
+
+
+def _same_time(session: Session, model: Any, when: datetime, *names: str) -> dict[str, Any]:
+    """``column=literal`` for timestamps every row of a bulk insert shares.
+
+    The value goes through the column type's bind processing once (UTC normalisation, the
+    SQLite text format) and is then sent as one untyped parameter, instead of being processed
+    again for each of tens of thousands of rows.
+    """
+    dialect = session.get_bind().dialect
+    out: dict[str, Any] = {}
+    for name in names:
+        column = model.__table__.c[name]
+        process = column.type._cached_bind_processor(dialect)
+        value = process(when) if process else when
+        out[name] = type_coerce(bindparam(f"same_{name}", value=value), _Processed())
+    return out
 
 
 def _raw(column: Any) -> Any:
@@ -422,12 +446,14 @@ def _record_matches(
     """Insert match rows; only those this transaction inserted come back (exactly once)."""
     for chunk in _chunks(ids):
         table = RuleMatch.__table__.c
-        stmt = _insert(session, RuleMatch).returning(table.id, table.feedback_id)
+        stmt = (
+            _insert(session, RuleMatch)
+            .values(**_same_time(session, RuleMatch, now, "matched_at"))
+            .returning(table.id, table.feedback_id)
+        )
         rows = (
             session.connection()
-            .execute(
-                stmt, [{"rule_id": rule_id, "feedback_id": f, "matched_at": now} for f in chunk]
-            )
+            .execute(stmt, [{"rule_id": rule_id, "feedback_id": f} for f in chunk])
             .all()
         )
         new.update({int(fid): int(mid) for mid, fid in rows})
@@ -437,12 +463,13 @@ def _tag(
     session: Session, rule_id: int, records: list[dict[str, Any]], tags: list[str], now: datetime
 ) -> None:
     rows = [
-        {"feedback_id": int(r["id"]), "tag": t, "rule_id": rule_id, "created_at": now}
-        for r in records
-        for t in tags
+        {"feedback_id": int(r["id"]), "tag": t, "rule_id": rule_id} for r in records for t in tags
     ]
     for chunk in _chunks(rows):
-        session.connection().execute(_insert(session, FeedbackTag), list(chunk))
+        stmt = _insert(session, FeedbackTag).values(
+            **_same_time(session, FeedbackTag, now, "created_at")
+        )
+        session.connection().execute(stmt, list(chunk))
 
 
 def _notify(
@@ -538,15 +565,17 @@ def _open_cases(
                 "tags": list(rule.spec.then.tag),
                 "first_response_due_at": fr_due,
                 "resolution_due_at": res_due,
-                "created_at": now,
-                "updated_at": now,
                 "_via": route.via,
             }
         )
     case_ids: dict[int, int] = {}
     for chunk in _chunks(rows):
         columns = Case.__table__.c
-        stmt = _insert(session, Case).returning(columns.id, columns.feedback_id)
+        stmt = (
+            _insert(session, Case)
+            .values(**_same_time(session, Case, now, "created_at", "updated_at"))
+            .returning(columns.id, columns.feedback_id)
+        )
         inserted = (
             session.connection()
             .execute(stmt, [{k: v for k, v in row.items() if k != "_via"} for row in chunk])
@@ -563,7 +592,6 @@ def _open_cases(
         events = [
             {
                 "case_id": case_ids[row["feedback_id"]],
-                "at": now,
                 "actor": f"rule:{rule.name}",
                 "kind": "created",
                 "to_value": "new",
@@ -579,13 +607,14 @@ def _open_cases(
             if row["feedback_id"] in case_ids
         ]
         for chunk in _chunks(events):
-            session.connection().execute(insert(CaseEvent.__table__), list(chunk))  # type: ignore[arg-type]
+            stmt = insert(CaseEvent.__table__).values(  # type: ignore[arg-type]
+                **_same_time(session, CaseEvent, now, "at")
+            )
+            session.connection().execute(stmt, list(chunk))
     return case_ids
 
 
 def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
     return bindparam(name)
 
 
