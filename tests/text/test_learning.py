@@ -246,3 +246,42 @@ def test_cli_teach_models_and_uncertain(cli, tmp_path):
     )
     assert r.exit_code != 0 and "nope" in r.stderr
     assert cli("text", "models", "rollback", "--task", "sentiment").exit_code == 0
+
+
+def test_enrich_uses_taught_model_and_rollback_rescoring(engine, settings, fast):
+    from cxloop.text.enrich import enrich_workspace
+
+    texts = ["my unit zorbed in the garage", "the widget glimmed in the garage"]
+    ids = _seed(engine, texts)
+    first = enrich_workspace(engine, settings, "fast", progress=False)
+    assert first.enriched == 2
+    teach(engine, domain_examples(30), "sentiment", backend=fast)
+    second = enrich_workspace(engine, settings, "fast", progress=False)
+    assert second.enriched == 2 and "sv1" in second.model_version
+    with transaction(engine) as s:
+        labels = [s.get(Enrichment, i).sentiment_label for i in ids]
+    assert labels == ["negative", "positive"]
+    assert enrich_workspace(engine, settings, "fast", progress=False).enriched == 0
+    with transaction(engine) as s:
+        rollback(s, "sentiment")
+    back = enrich_workspace(engine, settings, "fast", progress=False)
+    assert back.enriched == 2 and "sv1" not in back.model_version
+
+
+def test_removed_theme_stays_removed_after_reenrichment(engine, settings):
+    from cxloop.storage.models import FeedbackTheme
+    from cxloop.text.enrich import enrich_workspace
+
+    [fid] = _seed(engine, ["my parcel never arrived and the courier lied"])
+    enrich_workspace(engine, settings, "fast", progress=False)
+    with transaction(engine) as s:
+        delivery = s.scalar(select(Theme.id).where(Theme.name == "Delivery"))
+        assert s.get(FeedbackTheme, (fid, delivery)) is not None
+    correct_feedback(engine, fid, remove_themes=["Delivery"], add_themes=["Billing and refunds"])
+    with transaction(engine) as s:  # force a re-score of this row
+        s.get(Enrichment, fid).model_version = "old"
+    enrich_workspace(engine, settings, "fast", progress=False)
+    with transaction(engine) as s:
+        assert s.get(FeedbackTheme, (fid, delivery)) is None
+        billing = s.scalar(select(Theme.id).where(Theme.name == "Billing and refunds"))
+        assert s.get(FeedbackTheme, (fid, billing)) is not None

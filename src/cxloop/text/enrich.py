@@ -289,6 +289,11 @@ def _enrich(
     from cxloop.text.engine_cache import load_engine
 
     engine = load_engine(spec, taxonomy, journey, cache_dir=settings.home / "cache")
+    from cxloop.text.model_registry import TaughtBackend, with_workspace_models
+
+    engine = with_workspace_models(db, engine)  # taught heads and corrections, if any
+    if isinstance(engine.backend, TaughtBackend):
+        spec = engine.backend  # spawned workers need the heads too, not just the name
     version = engine.model_version
     theme_id_by_name = theme_ids(db)
     pending, total = count_pending(db, version)

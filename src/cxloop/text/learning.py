@@ -15,7 +15,7 @@ from cxloop.errors import InputError, NotFoundError
 from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, TaughtExample, Theme
 from cxloop.text.backends.base import TextBackend, get_backend
-from cxloop.text.model_registry import save_version
+from cxloop.text.model_registry import NOT_PREFIX, save_version
 from cxloop.text.proposals import taxonomy_definitions
 from cxloop.text.teach import (
     LabelledExample,
@@ -72,7 +72,7 @@ def _vocabulary(session: Session, task: str) -> list[str]:
 def _stored_examples(session: Session, task: str) -> list[LabelledExample]:
     rows = session.execute(
         select(TaughtExample.text, TaughtExample.label)
-        .where(TaughtExample.task == task)
+        .where(TaughtExample.task == task, ~TaughtExample.label.startswith(NOT_PREFIX))
         .order_by(TaughtExample.id)
     )
     return [LabelledExample(t, label) for t, label in rows]
@@ -257,7 +257,18 @@ def correct_feedback(
                 delete(TaughtExample).where(
                     TaughtExample.task == "themes",
                     TaughtExample.text_hash == text_key(text),
-                    TaughtExample.label == name,
+                    TaughtExample.label.in_([name, NOT_PREFIX + name]),
+                )
+            )
+            session.add(
+                TaughtExample(
+                    task="themes",
+                    text=text,
+                    text_hash=text_key(text),
+                    label=NOT_PREFIX + name,
+                    feedback_id=feedback_id,
+                    origin="correction",
+                    author=author,
                 )
             )
     result: dict[str, Any] = {"feedback_id": feedback_id, "applied": True, "refitted": []}

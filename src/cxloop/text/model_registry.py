@@ -25,6 +25,9 @@ from cxloop.text.backends.base import TextBackend, get_backend
 from cxloop.text.teach import SentimentHead, ThemeHead, head_features, text_key
 from cxloop.text.types import SENTIMENT_LABELS, Sentiment, ThemeDefinition, ThemeMatch
 
+#: Label prefix of a correction that says a theme does NOT apply to a text.
+NOT_PREFIX = "not:"
+
 
 def _to_blob(head: SentimentHead | ThemeHead) -> bytes:
     meta: dict[str, Any]
@@ -149,6 +152,7 @@ class TaughtBackend:
     sentiment_version: str | None = None
     theme_version: str | None = None
     corrections: dict[str, str] | None = None  # text_key -> sentiment label
+    theme_corrections: dict[str, tuple[set[str], set[str]]] | None = None  # key -> (add, remove)
 
     @property
     def name(self) -> str:
@@ -197,7 +201,7 @@ class TaughtBackend:
         base = self.base.themes(texts, taxonomy)
         head = self.theme_head
         if head is None or not head.themes_ or not len(texts):
-            return base
+            return self._corrected_themes(texts, taxonomy, base)
         known = {t.name for t in taxonomy}
         proba = head.predict_proba(head_features(self.base, texts))
         doc_sentiment = self.sentiment(texts)
@@ -211,7 +215,30 @@ class TaughtBackend:
                 sentiment = prior.sentiment if prior else doc_sentiment[i]
                 by_name[theme] = ThemeMatch(theme, float(proba[i, j]), sentiment)
             merged.append(sorted(by_name.values(), key=lambda m: -m.confidence))
-        return merged
+        return self._corrected_themes(texts, taxonomy, merged)
+
+    def _corrected_themes(
+        self,
+        texts: Sequence[str],
+        taxonomy: Sequence[ThemeDefinition],
+        results: list[list[ThemeMatch]],
+    ) -> list[list[ThemeMatch]]:
+        """A person's theme corrections win: added themes are present, removed ones absent."""
+        if not self.theme_corrections:
+            return results
+        known = {t.name for t in taxonomy}
+        out = []
+        for text, matches in zip(texts, results, strict=True):
+            fix = self.theme_corrections.get(text_key(text))
+            if fix is None:
+                out.append(matches)
+                continue
+            add, remove = fix
+            kept = [m for m in matches if m.name not in remove and m.name not in add]
+            sentiment = self.sentiment([text])[0]
+            kept += [ThemeMatch(name, 1.0, sentiment) for name in sorted(add) if name in known]
+            out.append(sorted(kept, key=lambda m: -m.confidence))
+        return out
 
 
 def _active(session: Session, task: str) -> ModelVersion | None:
@@ -229,18 +256,40 @@ def sentiment_corrections(session: Session) -> dict[str, str]:
     return {h: label for h, label in rows}
 
 
+def theme_corrections(session: Session) -> dict[str, tuple[set[str], set[str]]]:
+    rows = session.execute(
+        select(TaughtExample.text_hash, TaughtExample.label).where(
+            TaughtExample.task == "themes", TaughtExample.origin == "correction"
+        )
+    )
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for key, label in rows:
+        add, remove = out.setdefault(key, (set(), set()))
+        if label.startswith(NOT_PREFIX):
+            remove.add(label.removeprefix(NOT_PREFIX))
+        else:
+            add.add(label)
+    return out
+
+
 def backend_for_workspace(engine: Engine, name: str = "fast", **options: Any) -> TextBackend:
     """The backend ``name`` with this workspace's active taught heads and corrections.
 
     Heads fitted on another backend's features are not applied (their features differ).
     """
-    base = get_backend(name, **options)
+    return wrap_backend(engine, get_backend(name, **options))
+
+
+def wrap_backend(engine: Engine, base: TextBackend) -> TextBackend:
+    """``base`` with the active heads fitted on its features, and all corrections."""
+    name = base.name
     with transaction(engine) as session:
         sent, theme = _active(session, "sentiment"), _active(session, "themes")
         corrections = sentiment_corrections(session)
+        fixes = theme_corrections(session)
         s_head = _from_blob(sent.blob) if sent is not None and sent.backend == name else None
         t_head = _from_blob(theme.blob) if theme is not None and theme.backend == name else None
-        if s_head is None and t_head is None and not corrections:
+        if s_head is None and t_head is None and not corrections and not fixes:
             return base
         return TaughtBackend(
             base=base,
@@ -249,4 +298,17 @@ def backend_for_workspace(engine: Engine, name: str = "fast", **options: Any) ->
             sentiment_version=sent.version if s_head is not None and sent else None,
             theme_version=theme.version if t_head is not None and theme else None,
             corrections=corrections or None,
+            theme_corrections=fixes or None,
         )
+
+
+def with_workspace_models(db: Engine, engine: Any) -> Any:
+    """Put the workspace's taught heads and corrections on a pipeline ``TextEngine``.
+
+    The engine's model version then names the active versions, so a new version or a
+    rollback makes ``enrich`` redo exactly the rows scored otherwise.
+    """
+    base = engine.backend.base if isinstance(engine.backend, TaughtBackend) else engine.backend
+    taught = wrap_backend(db, base)
+    engine.backend = taught
+    return engine
