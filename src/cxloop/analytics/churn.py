@@ -349,7 +349,7 @@ def revenue_at_risk(
     clf.fit(x, y.to_numpy())
     active = (y == 0).to_numpy()
     p = clf.predict_proba(x[active])[:, 1]
-    rev = revenue.fillna(0.0).to_numpy(float)[active]
+    rev = pd.to_numeric(revenue, errors="coerce").fillna(0.0).to_numpy(float)[active]
     high = p >= np.quantile(p, 0.9) if len(p) >= 10 else np.zeros(len(p), bool)
     if auc < 0.6:
         caveats.append(
@@ -425,7 +425,9 @@ def churn_analysis(
     flags["detractor"] = det["first_detractor"].reindex(flags.index).notna().astype(float)
 
     rows = churn_rates(cust, flags, min_n)
-    design, _kinds, skipped = feature_columns(customer_table(cust), min_count=min_n)
+    design, _kinds, skipped = feature_columns(
+        customer_table(cust), min_count=min_n, outcome=cust["churned"]
+    )
     if skipped:
         caveats.append("attributes not used: " + ", ".join(skipped))
     rng = np.random.default_rng(seed)

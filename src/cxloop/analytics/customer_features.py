@@ -46,11 +46,20 @@ def attribute_frame(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def feature_columns(
-    table: pd.DataFrame, *, max_levels: int = 10, min_count: int = 30
+    table: pd.DataFrame,
+    *,
+    max_levels: int = 10,
+    min_count: int = 30,
+    outcome: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
     """Design columns from ``table``: numeric columns standardised (per SD), categorical ones
-    as 0/1 dummies against their most frequent level. Returns (design, kind per column,
-    skipped column notes)."""
+    as 0/1 dummies against a reference level. Returns (design, kind per column, skipped
+    column notes).
+
+    The reference level is the most frequent one, or with ``outcome`` (e.g. churned 0/1) the
+    level with the lowest outcome rate among those with ``min_count`` rows, so every effect
+    reads "compared with the level where customers fare best" (fiber vs no internet, month-to-
+    month vs two-year contract)."""
     out: dict[str, pd.Series] = {}
     kinds: dict[str, str] = {}
     skipped: list[str] = []
@@ -77,7 +86,15 @@ def feature_columns(
         if len(counts) < 2:
             skipped.append(f"{col} (constant)")
             continue
-        for level in counts.index[1:]:
+        reference = counts.index[0]
+        if outcome is not None:
+            rates = outcome.groupby(values).mean()
+            big = [lv for lv in counts.index if counts[lv] >= min_count and lv in rates]
+            if big:
+                reference = min(big, key=lambda lv: rates[lv])
+        for level in counts.index:
+            if level == reference:
+                continue
             if counts[level] < min_count or n - counts[level] < min_count:
                 continue
             name = f"{col}={level}"

@@ -44,12 +44,17 @@ def relative_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return raw, float(beta @ beta)
 
 
-def independent_columns(x: np.ndarray, names: list[str]) -> tuple[list[int], dict[str, str]]:
+def independent_columns(
+    x: np.ndarray, names: list[str], max_r2: float = 0.98
+) -> tuple[list[int], dict[str, str]]:
     """Indices of columns that are neither constant nor a linear combination of earlier ones.
 
     Works on the centred Gram matrix (k x k), so the cost is one pass over the rows: a column
     is dependent when its variance left after regressing it on the kept columns is below
-    1e-9 of its own variance.
+    1e-9 of its own variance. Then, while some column is explained by the others with
+    R² > ``max_r2`` (variance inflation > 50), one of those is dropped too (a continuous one
+    first, else the latest): its effect cannot be separated from theirs, and keeping it would
+    only give a meaningless, huge interval.
     """
     keep: list[int] = []
     dropped: dict[str, str] = {}
@@ -70,6 +75,30 @@ def independent_columns(x: np.ndarray, names: list[str]) -> tuple[list[int], dic
                 dropped[name] = "collinear with other drivers (an exact combination of them)"
                 continue
         keep.append(j)
+    return _drop_near_collinear(gram, keep, names, dropped, max_r2)
+
+
+def _drop_near_collinear(
+    gram: np.ndarray, keep: list[int], names: list[str], dropped: dict[str, str], max_r2: float
+) -> tuple[list[int], dict[str, str]]:
+    keep = list(keep)
+    while len(keep) > 1:
+        g = gram[np.ix_(keep, keep)]
+        d = np.sqrt(np.diag(g))
+        corr = g / np.outer(d, d)
+        r2s = 1.0 - 1.0 / np.diag(np.linalg.pinv(corr))
+        over = [i for i in range(len(keep)) if r2s[i] > max_r2]
+        if not over:
+            break
+        # A continuous column (charges, amounts) is usually derived from the categorical
+        # choices it is collinear with, so it goes first; otherwise the latest column.
+        numeric = [i for i in over if names[keep[i]].endswith("(per SD)")]
+        worst = (numeric or over)[-1]
+        r2 = float(r2s[worst])
+        dropped[names[keep[worst]]] = (
+            f"near-collinear with other drivers (R² {r2:.3f}): its effect cannot be separated"
+        )
+        keep.pop(worst)
     return keep, dropped
 
 
