@@ -24,12 +24,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score
@@ -432,22 +434,32 @@ def eval_banking(backends: list[str], feats: dict[str, Featurizer], root: Path) 
 
 
 # ------------------------------------------------------------------ report
-def markdown(rows: list[Row], seconds: float, backends: list[str]) -> str:
+def markdown(runs: list[dict[str, Any]]) -> str:
+    """One table from one or more runs (a slow backend may be measured in its own run)."""
+    merged: dict[tuple[str, str], Row] = {}
+    for run in runs:
+        for r in run["rows"]:
+            merged[(str(r["task"]), str(r["system"]))] = r
+    order = {"fast": 0, "embedding": 1, "VADER": 2, "TextBlob": 3}
+    tasks = list(dict.fromkeys(task for task, _ in merged))
+    runs_text = "; ".join(
+        f"{', '.join(r['backends'])} at {r['at']} ({r['minutes']:.0f} min)" for r in runs
+    )
     lines = [
         "<!-- section: text -->",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `benchmarks/eval_text.py` "
-        f"(backends: {', '.join(backends)}; {seconds / 60:.0f} min on {platform.machine()}, "
-        "2 cores shared with other jobs). 95 % bootstrap intervals in brackets (1,000 "
-        "resamples, seed 0; 300 for macro-F1). Label mappings and training data: "
-        "[text-models.md](text-models.md).",
+        f"Measured by `benchmarks/eval_text.py` on {platform.machine()}, 2 cores shared with "
+        f"other jobs (runs: {runs_text}). Baselines are measured in the same run. 95 % "
+        "bootstrap intervals in brackets (1,000 resamples, seed 0; 300 for macro-F1). "
+        "Training data, label mappings and protocol: [text-models.md](text-models.md).",
         "",
         "| task | system | n | result | |",
         "|---|---|---:|---|---|",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['task']} | {r['system']} | {r['n']} | {r['metric 1']} | {r['metric 2']} |"
-        )
+    for task in tasks:
+        systems = sorted((s for t, s in merged if t == task), key=lambda s: order.get(s, 9))
+        for system in systems:
+            r = merged[(task, system)]
+            lines.append(f"| {task} | {system} | {r['n']} | {r['metric 1']} | {r['metric 2']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -476,10 +488,19 @@ def main() -> None:
         rows += eval_banking(args.backends, feats, root)
     for feat in feats.values():
         feat.save()
-    text = markdown(rows, time.perf_counter() - started, args.backends)
+    run = {
+        "backends": args.backends,
+        "minutes": (time.perf_counter() - started) / 60,
+        "at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "rows": rows,
+    }
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / f"rows-{'-'.join(args.backends)}.json").write_text(json.dumps(run, indent=1))
+    text = markdown([run])
     print(text)
     if args.write:
-        write_section(text)
+        runs = [json.loads(p.read_text()) for p in sorted(CACHE.glob("rows-*.json"))]
+        write_section(markdown(runs))
 
 
 if __name__ == "__main__":

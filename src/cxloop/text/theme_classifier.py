@@ -15,8 +15,9 @@ Two ways to know a theme, combined per theme:
   names and keywords carry a theme with few examples and the examples take over with many.
   The examples are also anchors, so the nearest example counts like a paraphrased keyword.
 
-Aspect sentiment: a matched theme takes the sentiment of the clause that is most about it
-("the food was great but the wait was absurd" splits on "but"), else the document's.
+Aspect sentiment: when a text matches several themes, each takes the sentiment of the clause
+that is most about it ("the food was great but the wait was absurd" splits on "but"); a
+single theme, or one no clause stands out for, takes the document's sentiment.
 """
 
 from __future__ import annotations
@@ -267,8 +268,8 @@ class ThemeClassifier:
         """
         owners, clauses = [], []
         for i, picks in enumerate(chosen):
-            if not picks:
-                continue
+            if len(picks) < 2:
+                continue  # one aspect: it takes the document's sentiment (saves a pass)
             parts = clause_split(texts[i])
             if len(parts) > 1:
                 owners += [i] * len(parts)
