@@ -340,3 +340,18 @@ def test_a_single_rule_run_does_not_hide_new_feedback_from_the_others(workspace,
     with transaction(engine) as s:
         rest = {r.rule: r.cases_opened for r in run_rules(s).rules}
     assert rest["enterprise-churn-risk"] == 1
+
+
+def test_routing_skips_a_deactivated_owner(workspace, engine):
+    from cxloop.people.users import get_user, set_active
+
+    fid = workspace.add_feedback(
+        "risk", customer="C1", nps=5, churn_risk=True, sentiment="negative"
+    )
+    _import(engine)
+    with transaction(engine) as s:
+        set_active(s, get_user(s, "kam@example.com"), False)
+    with transaction(engine) as s:
+        run_rules(s)
+        case = s.scalars(select(Case).where(Case.feedback_id == fid)).one()
+        assert case.assignee_id is None  # the segment route to kam@ is ignored

@@ -529,6 +529,8 @@ def _open_cases(
     assert action is not None
     fixed_team = find_team(session, action.team) if action.team else None
     fixed_user = find_user(session, action.assignee) if action.assignee else None
+    if fixed_user is not None and not fixed_user.active:
+        fixed_user = None  # deactivated since the rule was imported: fall back to routing
     teams = {t.id: t for t in session.scalars(select(Team))}
     deadlines: dict[int | None, tuple[datetime | None, datetime | None]] = {}
     rows: list[dict[str, Any]] = []

@@ -128,15 +128,14 @@ class Router:
 
     @classmethod
     def load(cls, session: Session) -> Router:
-        entries = session.scalars(select(RoutingEntry)).all()
+        """Load the table; entries pointing at a deactivated person are skipped."""
+        entries = list(session.scalars(select(RoutingEntry)).all())
         user_ids = {e.user_id for e in entries if e.user_id}
         teams: dict[int, int | None] = {}
         if user_ids:
-            teams = dict(
-                session.execute(select(User.id, User.team_id).where(User.id.in_(user_ids)))
-                .tuples()
-                .all()
-            )
+            active = select(User.id, User.team_id).where(User.id.in_(user_ids), User.active)
+            teams = dict(session.execute(active).tuples().all())
+        entries = [e for e in entries if e.user_id is None or e.user_id in teams]
         return cls(entries, teams)
 
     def route(self, record: Mapping[str, Any]) -> Route:
