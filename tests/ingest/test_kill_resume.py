@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from cxloop.storage.models import Feedback, IngestRun
 
-ROWS = 12_000
-BATCH = 500
+ROWS = 8_000
+BATCH = 400
 
 
 def _write(path: Path) -> None:

@@ -292,3 +292,14 @@ def test_per_row_source_column(engine, write_csv):
     with Session(engine) as s:
         names = set(s.scalars(select(Source.name)))
     assert {"shop", "app", "default"} <= names
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 5000])
+def test_undecodable_byte_deep_in_a_big_file_is_caught(engine, tmp_path, batch_size):
+    path = tmp_path / "late.csv"
+    lines = [b"id,comment,nps\n"]
+    lines += [f"{i},caf\u00e9 {i},5\n".encode() for i in range(600)]
+    lines[500] = b"499,bad \xff,5\n"
+    path.write_bytes(b"".join(lines))
+    summary = ingest_file(engine, path, "feedback", batch_size=batch_size)
+    assert (summary.inserted, summary.quarantined) == (599, 1)

@@ -195,8 +195,22 @@ def open_table(
 # --------------------------------------------------------------------------- CSV / TSV
 
 
+_decode_errors_seen = 0
+
+
+def _count_and_escape(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """``surrogateescape`` that also counts, so a batch is only scanned for undecodable
+    bytes when the decoder actually met one (the clean case then costs nothing)."""
+    global _decode_errors_seen
+    _decode_errors_seen += 1
+    return codecs.lookup_error("surrogateescape")(exc)
+
+
+codecs.register_error("cxloop-escape", _count_and_escape)
+
+
 def _text_stream(fh: BinaryIO, encoding: str) -> io.TextIOWrapper:
-    errors = "strict" if encoding == "latin-1" else "surrogateescape"
+    errors = "strict" if encoding == "latin-1" else "cxloop-escape"
     return io.TextIOWrapper(fh, encoding=encoding, errors=errors, newline="")
 
 
@@ -265,6 +279,7 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> TableR
             count = 0
             header_seen = False
             skipped = 0
+            seen = _decode_errors_seen
             while True:
                 try:
                     for row in reader:
@@ -297,7 +312,7 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> TableR
                         count += 1
                         if count >= batch_size:
                             batch = RawBatch(columns, rows, numbers, bad, fh.tell())
-                            yield _split_undecodable(batch, enc)
+                            yield _split_undecodable(batch, enc, seen)
                             rows, numbers, bad, count = [], [], [], 0
                     break
                 except csv.Error as exc:
@@ -307,7 +322,7 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> TableR
                 except UnicodeDecodeError as exc:
                     raise InputError(f"{path.name} is not {enc}: {exc}") from exc
             if rows or bad:
-                yield _split_undecodable(RawBatch(columns, rows, numbers, bad, size), enc)
+                yield _split_undecodable(RawBatch(columns, rows, numbers, bad, size), enc, seen)
 
     return TableReader(
         path,
@@ -322,9 +337,16 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> TableR
     )
 
 
-def _split_undecodable(batch: RawBatch, enc: str) -> RawBatch:
-    """Move rows holding undecodable bytes to ``bad``; one scan of the whole batch first,
-    because such rows are rare and a per-row check costs more than the parsing."""
+def _split_undecodable(batch: RawBatch, enc: str, errors_before: int | None = None) -> RawBatch:
+    """Move rows holding undecodable bytes to ``bad``.
+
+    Skipped while the decoder has met no bad byte since the file was opened
+    (``errors_before``): a bad byte is counted when it is decoded, which is never after the
+    row holding it was parsed, so no row can slip through. Otherwise one scan of the batch,
+    then row by row.
+    """
+    if errors_before is not None and errors_before == _decode_errors_seen:
+        return batch
     if not _BAD_BYTE.search("\x1e".join("\x1f".join(r) for r in batch.rows)):
         return batch
     rows, numbers = [], []

@@ -243,8 +243,11 @@ def existing_feedback(
 ) -> dict[tuple[int, str], tuple[int, str]]:
     """``{(source id, dedup key): (feedback id, content hash)}`` for the keys already stored."""
     by_source: dict[int, set[str]] = {}
-    for sid, key in zip(sids, keys, strict=True):
-        by_source.setdefault(sid, set()).add(key)
+    if sids and sids.count(sids[0]) == len(sids):
+        by_source[sids[0]] = set(keys)
+    else:
+        for sid, key in zip(sids, keys, strict=True):
+            by_source.setdefault(sid, set()).add(key)
     existing: dict[tuple[int, str], tuple[int, str]] = {}
     for sid, key_set in by_source.items():
         found = _lookup(conn, _FEEDBACK_LOOKUP, "keys", sorted(key_set), {"sid": sid})
