@@ -215,6 +215,11 @@ def _store_batch(
                     for row in enrichment_rows
                 ],
             )
+        # Closed loop: with 'cxloop loop auto --on', rules run on the re-enriched feedback in
+        # this same transaction (a no-op otherwise).
+        from cxloop.loop.engine import run_rules_if_enabled
+
+        run_rules_if_enabled(session, ids)
     return len(theme_rows)
 
 
