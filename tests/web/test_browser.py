@@ -89,10 +89,19 @@ def test_the_whole_loop_in_a_browser(live, browser, tmp_path):
     summary = page.locator("#ingest-summary").inner_text()
     assert "inserted 30" in summary and "quarantined 1" in summary, summary
 
+    # review the refused row, correct it and retry: it is stored with the same mapping
+    page.goto(live.url + "/data/quarantine")
+    assert "42" in page.locator("table").inner_text()
+    page.get_by_role("link", name="Review and retry").first.click()
+    page.get_by_label("Rating").fill("4")
+    page.get_by_role("button", name="Retry with these values").click()
+    page.wait_for_url(live.url + "/data/quarantine")
+    assert "Nothing here." in page.locator("table").inner_text()
+
     # the new feedback shows on the overview
     page.goto(live.url + "/")
     after = int(page.locator("#volume").inner_text().replace(",", ""))
-    assert after == before + 30
+    assert after == before + 31
 
     # drill from the journey map to the verbatims behind a cell
     page.goto(live.url + "/journey")

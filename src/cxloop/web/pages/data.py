@@ -229,31 +229,68 @@ def quarantine(
     return render(request, "quarantine.html", {"rows": rows, "status": status})
 
 
-@router.post("/quarantine/{row_id}/retry")
-def retry(
+def _open_row(db: Session, row_id: int) -> QuarantinedRow:
+    row = db.get(QuarantinedRow, row_id)
+    if row is None:
+        raise NotFoundError(f"no quarantined row {row_id}")
+    return row
+
+
+@router.get("/quarantine/{row_id}")
+def review(
     request: Request,
     row_id: int,
     principal: Principal = Depends(require("data.write")),
     db: Session = Depends(get_db),
 ) -> Response:
-    """Send the row's (possibly corrected) fields through ingestion again."""
-    from cxloop.ingest.loader import ingest_records
-
-    row = db.get(QuarantinedRow, row_id)
-    if row is None:
-        raise NotFoundError(f"no quarantined row {row_id}")
-    form_fields = {k: v for k, v in (row.raw or {}).items()}
-    source = db.get(Source, row.source_id) if row.source_id else None
-    summary = ingest_records(
-        get_engine(request),
-        [form_fields],
-        row.kind,
-        source=source.name if source else "quarantine-retry",
+    """One refused row with its reason, its fields editable before a retry."""
+    row = _open_row(db, row_id)
+    return render(
+        request, "quarantine_row.html", {"row": row, "fields": dict(row.raw or {}), "error": None}
     )
-    ok = not summary.errors
-    if ok:
-        row.status = "resolved"
-        row.resolved_at = utcnow()
+
+
+@router.post("/quarantine/{row_id}/retry")
+async def retry(
+    request: Request,
+    row_id: int,
+    principal: Principal = Depends(require("data.write")),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Send the row's (corrected) fields through ingestion again, with its run's mapping."""
+    from starlette.concurrency import run_in_threadpool
+
+    from cxloop.ingest.loader import ingest_records
+    from cxloop.storage.models import IngestRun
+
+    row = _open_row(db, row_id)
+    form = await request.form()
+    edited = {k[2:]: v for k, v in form.multi_items() if k.startswith("f:") and isinstance(v, str)}
+    record = {**(row.raw or {}), **edited}
+    run = db.get(IngestRun, row.run_id) if row.run_id else None
+    mapping = {c: f for c, f in ((run.mapping or {}) if run else {}).items() if c in record}
+    source = db.get(Source, row.source_id) if row.source_id else None
+    try:
+        summary = await run_in_threadpool(
+            ingest_records,
+            get_engine(request),
+            [record],
+            row.kind,
+            source=source.name if source else "quarantine-retry",
+            mapping=mapping or None,
+        )
+        errors = [f"{e.field or 'row'}: {e.message}" for e in summary.errors]
+    except CxloopError as exc:
+        errors = [str(exc)]
+    if errors:
+        return render(
+            request,
+            "quarantine_row.html",
+            {"row": row, "fields": record, "error": "; ".join(errors)},
+            status_code=422,
+        )
+    row.status = "resolved"
+    row.resolved_at = utcnow()
     audit.record(
         db,
         user=principal.user,
@@ -261,7 +298,7 @@ def retry(
         target_type="quarantine",
         target_id=row_id,
         ip=client_ip(request),
-        detail={"stored": ok, "errors": [e.message for e in summary.errors]},
+        detail={"stored": True, "edited": sorted(edited)},
     )
     db.commit()
     request.app.state.cache.invalidate()
@@ -275,9 +312,7 @@ def discard(
     principal: Principal = Depends(require("data.write")),
     db: Session = Depends(get_db),
 ) -> Response:
-    row = db.get(QuarantinedRow, row_id)
-    if row is None:
-        raise NotFoundError(f"no quarantined row {row_id}")
+    row = _open_row(db, row_id)
     row.status = "discarded"
     row.resolved_at = utcnow()
     audit.record(
