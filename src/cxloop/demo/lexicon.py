@@ -310,20 +310,22 @@ ACCOUNT_CLAUSES: tuple[str, ...] = (
 
 #: The theme nobody defined (discovery must find it): plastic packaging waste, ~1%.
 PACKAGING_CLAUSES: tuple[str, ...] = (
-    "so much plastic wrapping for one little {product}",
-    "the box was three times the size of the {product} and stuffed with bubble wrap",
-    "please stop using single-use plastic in the box",
-    "the packaging is really wasteful",
+    "so much plastic packaging for one little {product}",
+    "the {product} came wrapped in layers of plastic packaging",
+    "please stop using single-use plastic in your packaging",
+    "the packaging is really wasteful, plastic everywhere",
     "every item came individually wrapped in plastic, it's 2026",
     "far too much plastic packaging for a company that claims to be green",
     "i had to fill a whole bin bag with the packaging",
-    "polystyrene chips everywhere, not recyclable at all",
+    "the plastic packaging isn't even recyclable",
     "why is every towel sealed in its own plastic bag?",
     "the amount of plastic in each box makes me feel guilty",
-    "layers of cling film and foam around a single mug",
-    "your packaging goes straight to landfill",
-    "wasteful packing, the cardboard was fine but the plastic inserts were pointless",
-    "excessive packaging, loads of plastic air pillows",
+    "excessive packaging: plastic air pillows and foam around a single mug",
+    "your plastic packaging goes straight to landfill",
+    "wasteful packaging - a cardboard box would have done, the plastic inserts were pointless",
+    "could you cut down on the plastic packaging please",
+    "the box was three times the size of the {product} and stuffed with bubble wrap",
+    "polystyrene chips everywhere, none of it recyclable",
 )
 
 #: Generic sentences when a comment names no theme, by score band.

@@ -177,10 +177,17 @@ def compose(
         return Verbatim(text=text, title=title, aspects=found, language=lang)
 
     slots = _slots(rnd)
-    ordered = sorted(aspects, key=lambda a: {"positive": 0, "neutral": 1, "negative": 2}[a[1]])
+    # A remark about packaging is its own sentence: people add it as an aside.
+    ordered = sorted(
+        (a for a in aspects if a[0] != PACKAGING),
+        key=lambda a: {"positive": 0, "neutral": 1, "negative": 2}[a[1]],
+    )
     clauses = [(clause_for(a, rnd, slots), a[1]) for a in ordered]
+    aside = [_sentence(clause_for(a, rnd, slots)) for a in aspects if a[0] == PACKAGING]
     if clauses:
-        body = _join(clauses, rnd)
+        body = " ".join([_join(clauses, rnd), *aside])
+    elif aside:
+        body = " ".join(aside)
     elif style == "ticket":
         body = _sentence(rnd.choice(lexicon.GENERIC_TICKET))
     else:
