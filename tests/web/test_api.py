@@ -131,3 +131,14 @@ def test_followup_answer_needs_a_valid_token(shared):
     assert resp.status_code == 403
     page = client.get("/followup?token=forged-token-123")
     assert page.status_code == 200 and "Did we fix it?" in page.text
+
+
+def test_analyses_take_the_cli_filter_and_keep_the_scope(shared):
+    client = shared.api("smb_viewer", scope="read")
+    resp = client.get("/api/v1/analyses/alerts", params={"filter": "channel = 'email'"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert "segment in ('SMB')" in body["params"]["filter"]
+    assert "channel = 'email'" in body["params"]["filter"]
+    bad = client.get("/api/v1/drivers", params={"filter": "channel ~ 'x'"})
+    assert bad.status_code == 422 and bad.json()["error"]

@@ -90,16 +90,24 @@ def run_view(
     filters: Filters,
     scope: DataScope,
     cache: ResultCache | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Rows, method and the chart spec for one analysis page."""
+    """Rows, method and the chart spec for one analysis page.
+
+    ``extra`` holds CLI-style parameters from the API (``outcome``, ``filter``); a user
+    ``filter`` is combined with the data-scope filter by ``and``, never replacing it.
+    """
+    extra = dict(extra or {})
+    user_filter = extra.pop("filter", None)
     run = _run_analysis()
     if run is not None:
-        params = dict(view.params)
+        params = {**dict(view.params), **extra}
         if filters.since:
             params["since"] = filters.since
         if filters.until:
             params["until"] = filters.until
-        expression = analytics_filter(filters, scope)
+        parts = [analytics_filter(filters, scope), user_filter]
+        expression = " and ".join(p for p in parts if p)
         if expression:
             params["filter"] = expression
         result = run(engine, view.analysis, **params)

@@ -103,7 +103,12 @@ def _params(filters: Filters) -> dict[str, Any]:
 
 
 def _analysis(
-    request: Request, slug: str, filters: Filters, principal: Principal, db: Session
+    request: Request,
+    slug: str,
+    filters: Filters,
+    principal: Principal,
+    db: Session,
+    extra: dict[str, Any] | None = None,
 ) -> Rows:
     from cxloop.errors import NotFoundError
     from cxloop.web.analyses import VIEWS, run_view
@@ -112,13 +117,21 @@ def _analysis(
     view = VIEWS.get(slug)
     if view is None:
         raise NotFoundError(f"no analysis {slug!r}", hint="one of: " + ", ".join(VIEWS))
+    extra = {k: v for k, v in (extra or {}).items() if v not in (None, "")}
+    name = f"analysis:{slug}" + (f":{sorted(extra.items())}" if extra else "")
     result = _cached(
         request,
         principal,
-        f"analysis:{slug}",
+        name,
         filters,
         lambda: run_view(
-            get_engine(request), db, view, filters, principal.scope, request.app.state.cache
+            get_engine(request),
+            db,
+            view,
+            filters,
+            principal.scope,
+            request.app.state.cache,
+            extra=extra,
         ),
     )
     rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in result["rows"]]
@@ -130,24 +143,33 @@ def _analysis(
     )
 
 
+FILTER_HELP = "analytics filter language, as the CLI's --filter, e.g. channel = 'email'"
+
+
 @router.get("/drivers", response_model=Rows)
 def drivers(
     request: Request,
+    outcome: str = Query("nps", max_length=20, description="nps|csat|ces|sentiment"),
+    filter: str | None = Query(None, max_length=500, description=FILTER_HELP),
     filters: Filters = Depends(parse_filters),
     principal: Principal = Depends(require("dashboards.read")),
     db: Session = Depends(get_db),
 ) -> Rows:
-    """Key drivers of NPS: importance and performance per driver, with n."""
-    return _analysis(request, "drivers", filters, principal, db)
+    """Key drivers: importance and performance per driver, with n (as ``cxloop analyze
+    drivers --outcome --filter``)."""
+    return _analysis(
+        request, "drivers", filters, principal, db, {"outcome": outcome, "filter": filter}
+    )
 
 
 @router.get("/analyses/{name}", response_model=Rows)
 def analysis(
     request: Request,
     name: str,
+    filter: str | None = Query(None, max_length=500, description=FILTER_HELP),
     filters: Filters = Depends(parse_filters),
     principal: Principal = Depends(require("dashboards.read")),
     db: Session = Depends(get_db),
 ) -> Rows:
     """Any analysis page's rows: drivers, segments, churn, sales, opportunities, alerts."""
-    return _analysis(request, name, filters, principal, db)
+    return _analysis(request, name, filters, principal, db, {"filter": filter})
