@@ -69,3 +69,43 @@ def test_fast_backend_scores_a_real_file(fast_engine: TextEngine, datasets, tmp_
     assert set(scored["sentiment_label"]) <= {"negative", "neutral", "positive"}
     assert (scored["themes"] != "").any()
     assert (scored["journey_stage"] != "").any()
+
+
+def test_fast_backend_enriches_a_workspace(fast_engine: TextEngine, engine, settings) -> None:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, Source, Theme
+    from cxloop.text.enrich import enrich_workspace
+
+    texts = ["My package never came and the courier won't answer", "", "Lovely staff"]
+    with transaction(engine) as session:
+        source = Source(name="web")
+        session.add(source)
+        session.flush()
+        session.add_all(
+            Feedback(
+                source_id=source.id,
+                dedup_key=str(i),
+                text=t,
+                content_hash=hashlib.sha256(t.encode()).hexdigest(),
+            )
+            for i, t in enumerate(texts)
+        )
+    result = enrich_workspace(engine, settings, fast_engine.backend, progress=False)
+    assert result.enriched == 3 and result.model_version.startswith("fast-")
+    with engine.connect() as conn:
+        labels = (
+            conn.execute(select(Enrichment.sentiment_label).order_by(Enrichment.feedback_id))
+            .scalars()
+            .all()
+        )
+        themes = (
+            conn.execute(select(Theme.name).join(FeedbackTheme, FeedbackTheme.theme_id == Theme.id))
+            .scalars()
+            .all()
+        )
+    assert labels[0] == "negative" and labels[1] == "neutral"
+    assert "Delivery" in themes
