@@ -100,3 +100,15 @@ def test_null_noise_gives_few_false_alarms() -> None:
     )
     result = segment_differences(stats_from_rows(rows, "seg"), None, None, by="seg")
     assert sum(r["significant"] for r in result.rows) <= 1
+
+
+def test_corrections_match_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from cxloop.analytics.multiple_testing import adjust
+
+    p = np.random.default_rng(7).random(40) ** 3
+    for ours, theirs in (("holm", "holm"), ("bh", "fdr_bh")):
+        reject, adj = adjust(p, ours, 0.05)
+        ref_reject, ref_adj, _, _ = multipletests(p, 0.05, theirs)
+        assert np.allclose(adj, ref_adj) and (reject == ref_reject).all()

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
+from cxloop.analytics.multiple_testing import adjust
 from cxloop.analytics.periods import period_start
 from cxloop.analytics.result import AnalysisResult
 from cxloop.errors import InputError, NotEstimable
@@ -122,7 +122,7 @@ def detect_spikes(
         df["observed"].to_numpy(float), df["expected"].to_numpy(float), df["_disp"].to_numpy(float)
     )
     pvals = np.concatenate([df["p_value"].to_numpy(), np.ones(max(n_tests - len(df), 0))])
-    _, adj, _, _ = multipletests(pvals, alpha, CORRECTIONS[correction])
+    _, adj = adjust(pvals, correction, alpha)
     df["p_adjusted"] = adj[: len(df)]
     df["significant"] = df["p_adjusted"] < alpha
     df = df.drop(columns="_disp").sort_values(["p_adjusted", "period_start"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from cxloop.analytics.data import STAT_COLUMNS
 from cxloop.analytics.intervals import (
@@ -23,6 +22,7 @@ from cxloop.analytics.intervals import (
     welch_p,
     z_test_difference,
 )
+from cxloop.analytics.multiple_testing import adjust
 from cxloop.analytics.periods import label, period_start
 from cxloop.analytics.result import AnalysisResult
 from cxloop.errors import NotEstimable
@@ -126,7 +126,7 @@ def metrics_table(
                     if p is not None:
                         pvals[m] = p
             if pvals:
-                reject, _adj, _, _ = multipletests(list(pvals.values()), ALPHA, method="holm")
+                reject, _adj = adjust(list(pvals.values()), "holm", ALPHA)
                 changed = [m for m, r in zip(pvals, reject, strict=True) if r]
                 row["change_significant"] = bool(changed)
                 row["changed"] = ",".join(changed)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from cxloop.analytics.data import STAT_COLUMNS
 from cxloop.analytics.intervals import two_proportion_p, welch_p, z_test_difference
 from cxloop.analytics.metrics import METRICS, estimates
+from cxloop.analytics.multiple_testing import adjust
 from cxloop.analytics.result import AnalysisResult
 from cxloop.errors import InputError, NotEstimable
 
@@ -111,7 +111,7 @@ def segment_differences(
                 )
     if not rows:
         raise NotEstimable("no metric has enough answers in two or more groups to compare")
-    reject, adj, _, _ = multipletests([r["p_value"] for r in rows], alpha, CORRECTIONS[correction])
+    reject, adj = adjust([r["p_value"] for r in rows], correction, alpha)
     for r, rej, a in zip(rows, reject, adj, strict=True):
         r["p_adjusted"] = float(a)
         r["significant"] = bool(rej)

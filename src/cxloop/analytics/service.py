@@ -415,12 +415,24 @@ def _anomalies(engine: Engine, p: dict[str, Any]) -> AnalysisResult:
     baseline = int(p.pop("baseline_weeks", 8))
     _reject_unknown("anomalies", p)
     counts = data.theme_daily_counts(engine, scope, by)
-    counts_all = data.theme_daily_counts(engine, scope, None)
     totals = data.daily_stats(engine, scope, by)[["day", "group", "n"]]
-    totals_all = data.daily_stats(engine, scope, None)[["day", "group", "n"]]
+    if by:  # "all" is the sum over the groups: no second pass over the feedback
+        counts = pd.concat(
+            [
+                counts,
+                counts.groupby(["day", "theme_id"], as_index=False)["count"]
+                .sum()
+                .assign(group="all"),
+            ],
+            ignore_index=True,
+        )
+        totals = pd.concat(
+            [totals, totals.groupby("day", as_index=False)["n"].sum().assign(group="all")],
+            ignore_index=True,
+        )
     return detect_spikes(
-        pd.concat([counts_all, counts], ignore_index=True) if by else counts_all,
-        pd.concat([totals_all, totals], ignore_index=True) if by else totals_all,
+        counts,
+        totals,
         data.themes_table(engine),
         baseline_weeks=baseline,
         alpha=alpha,
