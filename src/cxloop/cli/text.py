@@ -52,6 +52,8 @@ def score(
 
     Example: cxloop text score reviews.csv --text-column comment --output scored.csv
     """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from cxloop.text.engine_cache import user_cache_dir
     from cxloop.text.journey import load_journey_file
     from cxloop.text.score import score_file
@@ -59,19 +61,31 @@ def score(
 
     themes = load_taxonomy_file(taxonomy).themes if taxonomy else None
     journey_def = load_journey_file(journey) if journey else None
-    result = score_file(
-        input_file,
-        text_column,
-        output,
-        backend=backend,
-        taxonomy=themes,
-        journey=journey_def,
-        title_column=title_column,
-        channel_column=channel_column,
-        redact_text=redact,
-        workers=workers,
-        cache_dir=user_cache_dir() if cache else None,
+    progress = Progress(
+        TextColumn("scoring"),
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=fmt is not OutputFormat.table,
+        transient=True,
     )
+    task = progress.add_task("score", total=None)
+    with progress:
+        result = score_file(
+            input_file,
+            text_column,
+            output,
+            backend=backend,
+            taxonomy=themes,
+            journey=journey_def,
+            title_column=title_column,
+            channel_column=channel_column,
+            redact_text=redact,
+            workers=workers,
+            cache_dir=user_cache_dir() if cache else None,
+            on_rows=lambda n: progress.advance(task, n),
+        )
     if fmt is OutputFormat.table:
         err_console.print(
             f"[green]scored {result.rows:,} rows[/green] in {result.seconds:.1f}s "
