@@ -300,24 +300,27 @@ def _text_type() -> Any:
 
 
 def theme_mentions_stats(engine: Engine, scope: Scope) -> pd.DataFrame:
-    """Per theme: mentioners' statistics plus aspect sentiment counts and customers affected."""
+    """Per theme and day: mentioners' statistics plus aspect sentiment counts and sum.
+
+    Everything is additive, so per-theme totals and monthly trends come from this one pass.
+    """
+    day = day_expr().label("day")
     where = scope_where(scope)
     src = feedback_from(scope).join(FT, FT.c.feedback_id == F.c.id)
     stmt = select(
         FT.c.theme_id.label("theme_id"),
+        day,
         *stat_exprs(),
         func.sum(case((FT.c.sentiment_label == "negative", 1), else_=0)).label("negative"),
         func.sum(case((FT.c.sentiment_label == "positive", 1), else_=0)).label("positive"),
-        func.avg(FT.c.sentiment_score).label("aspect_sentiment"),
-        func.count(func.distinct(F.c.customer_id)).label("customers"),
+        func.sum(FT.c.sentiment_score).label("aspect_sum"),
     ).select_from(src)
     if where:
         stmt = stmt.where(and_(*where))
-    stmt = stmt.group_by(FT.c.theme_id)
+    stmt = stmt.group_by(FT.c.theme_id, day)
     df = _frame(engine, stmt)
-    for col in ("negative", "positive", "customers"):
+    for col in ("negative", "positive", "aspect_sum"):
         df[col] = pd.to_numeric(df[col]).fillna(0).astype(float)
-    df["aspect_sentiment"] = pd.to_numeric(df["aspect_sentiment"], errors="coerce")
     return _finish_stats(df)
 
 

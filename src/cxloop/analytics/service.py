@@ -119,8 +119,11 @@ def _theme_result(engine: Engine, scope: Scope, min_n: int) -> AnalysisResult:
     if daily.empty:
         raise NotEstimable("no feedback in the selected range and filter")
     totals = daily[list(STAT_COLUMNS)].sum()
-    mentions = data.theme_mentions_stats(engine, scope)
-    td = data.theme_daily_counts(engine, scope, None)
+    by_day = data.theme_mentions_stats(engine, scope)
+    cols = [*STAT_COLUMNS, "negative", "positive", "aspect_sum"]
+    mentions = by_day.groupby("theme_id", as_index=False)[cols].sum()
+    mentions["aspect_sentiment"] = mentions["aspect_sum"] / mentions["n"].where(mentions["n"] > 0)
+    td = by_day[["day", "theme_id"]].assign(count=by_day["n"])
     counts, mtotals = monthly_theme_counts(td, daily) if not td.empty else (None, None)
     return theme_impact(
         mentions,

@@ -92,7 +92,6 @@ def theme_impact(
                 "theme_id": int(m["theme_id"]),
                 "volume": int(m["n"]),
                 "share": 100.0 * m["n"] / totals["n"],
-                "customers": int(m["customers"]),
                 "sentiment": m["aspect_sentiment"],
                 "negative_share": 100.0 * m["negative"] / m["n"],
                 "nps_mentioners": with_t.value if enough else None,
