@@ -260,41 +260,77 @@ def _rows_of(result: Any) -> list[dict[str, Any]]:
     return [jsonable(dict(r)) for r in (rows or [])]
 
 
+LABEL_KEYS = (
+    "driver",
+    "factor",
+    "theme",
+    "segment",
+    "stage",
+    "label",
+    "name",
+    "metric",
+    "week",
+    "period",
+    "month",
+)
+VALUE_KEYS = (
+    "importance",
+    "effect",
+    "hazard_ratio",
+    "nps",
+    "churn_rate",
+    "score",
+    "priority",
+    "value",
+    "lift",
+    "correlation",
+    "revenue_at_risk",
+    "n",
+)
+
+
+def table_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Every key of every row, in first-seen order (rows of one analysis may differ)."""
+    return list(dict.fromkeys(k for r in rows for k in r if not k.startswith("_")))
+
+
+def _numeric(rows: list[dict[str, Any]], key: str) -> bool:
+    values = [r.get(key) for r in rows if r.get(key) is not None]
+    return bool(values) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    )
+
+
 def chart_for(slug: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Pick a chart for the rows: importance–performance scatter for drivers, else bars."""
+    """Pick a chart: importance–performance scatter for drivers, else bars of the most
+    telling number, drawn for one section of the rows when an analysis mixes several."""
     if not rows:
         return None
-    keys = [k for k in rows[0] if not k.startswith("_")]
-    numeric = [
-        k
-        for k in keys
-        if all(isinstance(r.get(k), int | float) or r.get(k) is None for r in rows)
-        and any(r.get(k) is not None for r in rows)
-    ]
-    labels = [k for k in keys if k not in numeric]
-    label = labels[0] if labels else keys[0]
+    keys = table_columns(rows)
     if slug == "drivers" and {"importance", "performance"} <= set(keys):
-        return {"kind": "scatter", "x": "performance", "y": "importance", "label": label}
-    value: str | None = next(
-        (
-            k
-            for k in (
-                "nps",
-                "effect",
-                "score",
-                "importance",
-                "value",
-                "hazard_ratio",
-                "revenue_at_risk",
-                "correlation",
-                "n",
-            )
-            if k in numeric
-        ),
-        None,
-    )
-    if value is None and numeric:
-        value = numeric[0]
-    if value is None:
+        first = next((k for k in LABEL_KEYS if k in keys), keys[0])
+        return {
+            "kind": "scatter",
+            "x": "performance",
+            "y": "importance",
+            "label": first,
+            "rows": rows,
+        }
+    best: tuple[int, str, list[dict[str, Any]]] | None = None
+    sections = {r.get("section") for r in rows} if "section" in keys else {None}
+    for section in sections:
+        part = [r for r in rows if section is None or r.get("section") == section]
+        for value in VALUE_KEYS:
+            with_value = [r for r in part if r.get(value) is not None]
+            if with_value and _numeric(with_value, value):
+                rank = VALUE_KEYS.index(value) * 1000 - len(with_value)
+                if best is None or rank < best[0]:
+                    best = (rank, value, with_value)
+                break
+    if best is None:
         return None
-    return {"kind": "bars", "x": value, "label": label}
+    _, measure, chosen = best
+    label = next((k for k in LABEL_KEYS if any(isinstance(r.get(k), str) for r in chosen)), None)
+    if label is None:
+        label = next((k for k in keys if not _numeric(rows, k)), keys[0])
+    return {"kind": "bars", "x": measure, "label": label, "rows": chosen[:40]}

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cxloop.errors import CxloopError, NotFoundError
-from cxloop.web.analyses import VIEWS, chart_for, run_view
+from cxloop.web.analyses import VIEWS, chart_for, run_view, table_columns
 from cxloop.web.deps import Principal, get_db, get_engine, require
 from cxloop.web.filters import parse_filters
 from cxloop.web.insights import Filters
@@ -42,7 +42,7 @@ def analysis_page(
     except CxloopError as exc:
         error = exc.message + (f" ({exc.hint})" if exc.hint else "")
     rows = result["rows"]
-    columns = [k for k in (rows[0] if rows else {}) if not k.startswith("_")]
+    columns = table_columns(rows)
     return render(
         request,
         "analysis.html",
