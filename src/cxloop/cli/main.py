@@ -87,8 +87,55 @@ def root(
     ctx.obj = CliState(settings=Settings(**overrides))  # type: ignore[arg-type]
 
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
+#: Top-level commands whose module is not named after them, and modules that extend another
+#: group (teach adds to ``text``, dialogue to ``cases``).
+COMMAND_OWNERS: dict[str, tuple[str, ...]] = {
+    "init": ("workspace",),
+    "config": ("workspace",),
+    "db": ("workspace",),
+    "ingest-runs": ("ingest",),
+    "ingest-profiles": ("ingest",),
+    "users": ("people",),
+    "routing": ("teams",),
+    "worker": ("outbox",),
+    "text": ("text", "teach"),
+    "cases": ("cases", "dialogue"),
+}
+
+
+def _modules_for(argv: list[str]) -> tuple[str, ...]:
+    """The command modules needed for ``argv``: only the named command's, so a command does
+    not pay for importing every capability (statsmodels, torch, ...) at start-up."""
+    takes_value = {"--home", "--database-url"}
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in takes_value:
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        if arg in COMMAND_OWNERS:
+            return COMMAND_OWNERS[arg]
+        if arg in COMMAND_MODULES:
+            return (arg,)
+        break
+    else:
+        if "--version" in argv:
+            return ()
+    return COMMAND_MODULES  # help, or an unknown command: show everything
+
+
+_registered: set[str] = set()
+
+
+def register_commands(modules: tuple[str, ...] = COMMAND_MODULES) -> None:
+    """Import command-group modules (skipping ones not installed) and register them once."""
+    for name in modules:
+        if name in _registered:
+            continue
         full = f"cxloop.cli.{name}"
         try:
             module = importlib.import_module(full)
@@ -96,18 +143,18 @@ def _register_all() -> None:
             if exc.name == full:
                 continue
             raise
+        _registered.add(name)
         module.register(app)
-
-
-_register_all()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the app with ``argv`` and return the exit code; user errors become a message."""
     import click
 
+    args = sys.argv[1:] if argv is None else argv
+    register_commands(_modules_for(args))
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=args, standalone_mode=False)
     except CxloopError as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc.message}")
         if exc.hint:
