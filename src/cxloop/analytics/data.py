@@ -67,6 +67,7 @@ CUSTOMER_COLUMNS: dict[str, ColumnElement[Any]] = {
     "status": C.c.status,
     "revenue": C.c.revenue,
 }
+MIN_VERBATIM_CONFIDENCE = 0.6
 NUMERIC_FIELDS = {"nps", "csat", "ces", "rating", "sentiment_score", "revenue"}
 
 #: The sufficient statistics computed per group (see module docstring).
@@ -487,19 +488,20 @@ def verbatims(
     sentiment: str | None = None,
     limit: int = 2,
 ) -> list[dict[str, Any]]:
-    """Representative verbatims: the most confidently themed (or strongest) redacted texts.
+    """Representative verbatims: the first confidently themed items (confidence >= 0.6).
 
+    No ORDER BY on purpose: with LIMIT the database stops at the first matches instead of
+    sorting every mention of a theme (a full sort per stage cost seconds on a million rows).
     Only redacted text leaves this function: personal data is never shown.
     """
     where = [*scope_where(scope), E.c.redacted_text.is_not(None)]
     src = feedback_from(scope)
-    order: list[Any] = []
     if theme_id is not None:
         src = src.join(FT, FT.c.feedback_id == F.c.id)
         where.append(FT.c.theme_id == theme_id)
         if sentiment:
             where.append(FT.c.sentiment_label == sentiment)
-        order.append(FT.c.confidence.desc())
+        where.append(FT.c.confidence >= MIN_VERBATIM_CONFIDENCE)
     elif sentiment:
         where.append(E.c.sentiment_label == sentiment)
     if stage is not None:
@@ -508,7 +510,6 @@ def verbatims(
         select(F.c.id, E.c.redacted_text)
         .select_from(src)
         .where(and_(*where) if where else false())
-        .order_by(*order, F.c.id)
         .limit(limit)
     )
     with engine.connect() as conn:

@@ -1,8 +1,8 @@
 """The journey map: per stage and touchpoint, volume, sentiment, NPS, pain points and delights.
 
 Pain points are the themes with the most negative mentions in a stage, delights the themes
-with the most positive mentions; each comes with representative verbatims (feedback id and
-the *redacted* text, never the original).
+with the most positive mentions. The top pain point and the top delight of each stage come with
+representative verbatims (feedback id and the *redacted* text, never the original).
 """
 
 from __future__ import annotations
@@ -72,12 +72,12 @@ def journey_map(
             for kind, label in (("pain_points", "negative"), ("delights", "positive")):
                 part = st[st["sentiment_label"] == label].sort_values("count", ascending=False)
                 items = []
-                for _, t in part.head(top).iterrows():
+                for rank, (_, t) in enumerate(part.head(top).iterrows()):
                     item: dict[str, Any] = {
                         "theme": names.get(t["theme_id"], str(t["theme_id"])),
                         "mentions": int(t["count"]),
                     }
-                    if find_verbatims is not None:
+                    if find_verbatims is not None and rank == 0:
                         item["verbatims"] = find_verbatims(c["stage"], int(t["theme_id"]), label)
                     items.append(item)
                 row[kind] = items
