@@ -148,15 +148,24 @@ def _lookup(
         _lookup_sql[cache_key] = sql
         _lookup_order[cache_key] = list(compiled.positiontup or [])
     order = _lookup_order[cache_key]
-    for chunk in _chunks(values, _LOOKUP_WIDTH):
-        padded = chunk + [chunk[-1]] * (_LOOKUP_WIDTH - len(chunk))
-        params = []
-        for name in order:
-            if name in fixed:
-                params.append(fixed[name])
+    head = [n for n in order if n in fixed]
+    in_order = order == head + [f"{key}_{i}" for i in range(1, _LOOKUP_WIDTH + 1)]
+    fixed_values = tuple(fixed[n] for n in head)
+    # The driver's own cursor, inside this connection's transaction: plain tuples back,
+    # without building a SQLAlchemy Row for each of a million keys.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for chunk in _chunks(values, _LOOKUP_WIDTH):
+            padded = chunk + [chunk[-1]] * (_LOOKUP_WIDTH - len(chunk))
+            if in_order:
+                params: tuple[Any, ...] = fixed_values + tuple(padded)
             else:
-                params.append(padded[int(name.rsplit("_", 1)[1]) - 1])
-        found += conn.exec_driver_sql(sql, tuple(params)).fetchall()
+                params = tuple(
+                    fixed[n] if n in fixed else padded[int(n.rsplit("_", 1)[1]) - 1] for n in order
+                )
+            found += cursor.execute(sql, params).fetchall()
+    finally:
+        cursor.close()
     return found
 
 
