@@ -31,11 +31,11 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.linear_model import LogisticRegression
 
 from cxloop.errors import InputError
-from cxloop.text.features import clause_split, clean_texts
+from cxloop.text.features import HASHER, N_HASH_FEATURES, clause_split, clean_texts
 from cxloop.text.sentiment import SAGA_EPOCHS, FeatureBlocks, sentiments_from_proba
 from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
 
@@ -127,22 +127,28 @@ class ThemeClassifier:
         return self
 
     def _fit_keywords(self, taxonomy: Sequence[ThemeDefinition]) -> None:
-        vocab: dict[str, int] = {}
+        """Keyword (and plural) hits are read from the hashed n-gram columns of the text, so
+        matching keywords costs no extra pass over the text."""
+        analyzer = HASHER.build_analyzer()
+        hasher = FeatureHasher(N_HASH_FEATURES, input_type="string", alternate_sign=False)
         rows, cols = [], []
         for index, theme in enumerate(taxonomy):
             terms = set()
             for keyword in (*theme.keywords, _readable(theme.name)):
                 if 0 < len(keyword.split()) <= 2 and len(keyword) > 2:
                     terms |= _keyword_variants(keyword)
-            for term in terms:
-                rows.append(vocab.setdefault(term, len(vocab)))
+            for term in sorted(terms):
+                tokens = analyzer(term)
+                if not tokens or len(tokens[-1].split()) != len(term.split()):
+                    continue  # the term does not survive tokenisation as one n-gram
+                rows.append(int(hasher.transform([[tokens[-1]]]).indices[0]))
                 cols.append(index)
-        self.keyword_counter_ = (
-            CountVectorizer(vocabulary=vocab, ngram_range=(1, 2), binary=True) if vocab else None
-        )
+        columns = sorted(set(rows))
+        position = {c: i for i, c in enumerate(columns)}
+        self.keyword_columns_ = np.array(columns, dtype=np.int64)
         self.keyword_map_ = sparse.csr_matrix(
-            (np.ones(len(rows), np.float32), (rows, cols)),
-            shape=(max(len(vocab), 1), len(taxonomy)),
+            (np.ones(len(rows), np.float32), ([position[r] for r in rows], cols)),
+            shape=(max(len(columns), 1), len(taxonomy)),
         )
 
     def _fit_examples(
@@ -202,9 +208,9 @@ class ThemeClassifier:
             mask = self.anchor_owner_ == index
             nearest[:, index] = cosine[:, mask].max(axis=1)
         keyword_hit = np.zeros((n, n_themes), dtype=np.float32)
-        if self.keyword_counter_ is not None:
-            lowered = [t.lower() for t in texts]
-            hits = self.keyword_counter_.transform(lowered) @ self.keyword_map_
+        if len(self.keyword_columns_):
+            present = (blocks.hashed[:, self.keyword_columns_] > 0).astype(np.float32)
+            hits = present @ self.keyword_map_
             keyword_hit = np.minimum(np.asarray(hits.todense(), dtype=np.float32), 1.0)
         cal = self.calibration
         relative = nearest - nearest.max(axis=1, keepdims=True)

@@ -84,13 +84,12 @@ class FastBackend:
         self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
     ) -> tuple[list[Sentiment], list[list[ThemeMatch]]]:
         """Document sentiment and themes in one pass over the features (what enrich needs)."""
-        blocks = self.featurize(texts)
+        cleaned = clean_texts(texts)
+        blocks = self.featurize(cleaned)
         doc = sentiments_from_proba(self.model.predict_proba(blocks))
         if not taxonomy:
             return doc, [[] for _ in texts]
-        themes = self.classifier(taxonomy).predict(
-            clean_texts(texts), blocks, doc, self.model.predict_proba
-        )
+        themes = self.classifier(taxonomy).predict(cleaned, blocks, doc, self.model.predict_proba)
         return doc, themes
 
     def themes(
