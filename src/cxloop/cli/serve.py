@@ -54,7 +54,6 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
     port: int = typer.Option(8000, "--port", help="port to listen on"),
-    workers: int = typer.Option(1, "--workers", help="worker processes (1 for SQLite)"),
 ) -> None:
     """Serve the web app and the REST API (docs at /docs).
 
@@ -75,14 +74,7 @@ def serve(
         )
     console.print("press Ctrl+C to stop")
     app = create_app(st.settings)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        workers=1 if workers < 2 else workers,
-        log_level="warning",
-        proxy_headers=False,
-    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,8 @@ alerts (rows, method, chart, links to verbatims)."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from cxloop.web.pages.dashboards import facets
 from cxloop.web.rendering import render
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 @router.get("/analysis/{slug}")
@@ -41,6 +44,9 @@ def analysis_page(
         )
     except CxloopError as exc:
         error = exc.message + (f" ({exc.hint})" if exc.hint else "")
+    except Exception:  # a failing analysis must not take the page down; the log has it
+        log.exception("analysis %s failed", slug)
+        error = "this analysis failed unexpectedly; the server log has the details"
     rows = result["rows"]
     columns = table_columns(rows)
     return render(
