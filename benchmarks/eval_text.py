@@ -476,7 +476,70 @@ def markdown(runs: list[dict[str, Any]]) -> str:
         for system in systems:
             r = merged[(task, system)]
             lines.append(f"| {task} | {system} | {r['n']} | {r['metric 1']} | {r['metric 2']} |")
+    lines += ["", *target_lines(merged)]
     return "\n".join(lines) + "\n"
+
+
+#: (target, task prefix, metric field, threshold) from issues 3 and 4.
+TARGETS = [
+    (
+        "SemEval category detection micro-F1 >= 0.89",
+        "SemEval-2014 restaurants, 5-fold CV (seed 0): category detection",
+        "metric 1",
+        0.89,
+    ),
+    (
+        "SemEval category polarity accuracy >= 0.85",
+        "SemEval-2014 restaurants, 5-fold CV (seed 0): category polarity",
+        "metric 1",
+        0.85,
+    ),
+    (
+        "themes from names + descriptions + 3 keywords, macro-F1 >= 0.65 "
+        "(proxy: SemEval zero-shot)",
+        "SemEval-2014 restaurants, zero-shot",
+        "metric 2",
+        0.65,
+    ),
+    (
+        "themes with 10 examples, macro-F1 >= 0.80 (proxy: BANKING77 10-shot)",
+        "BANKING77 test, 77 intents, top-1, names + 10",
+        "metric 2",
+        0.80,
+    ),
+    (
+        "CX complaint sentiment accuracy >= 0.75 (proxy: BANKING77 left out)",
+        "BANKING77 test: problem report",
+        "metric 1",
+        0.75,
+    ),
+    (
+        "CX complaint sentiment macro-F1 >= 0.70 (proxy: BANKING77 left out)",
+        "BANKING77 test: problem report",
+        "metric 2",
+        0.70,
+    ),
+]
+
+
+def _first_number(text: str) -> float | None:
+    found = re.search(r"(\d+\.\d+)", text)
+    return float(found.group(1)) if found else None
+
+
+def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
+    """Targets against what each backend reached, read from the rows above."""
+    lines = ["**Targets** (reached = point estimate at or above the target):", ""]
+    lines += ["| target | backend | value | reached |", "|---|---|---|---|"]
+    for label, prefix, field, threshold in TARGETS:
+        for (task, system), row in merged.items():
+            if task.startswith(prefix) and system in ("fast", "embedding"):
+                value = _first_number(str(row[field]))
+                if value is None:
+                    continue
+                verdict = "yes" if value >= threshold else "**no**"
+                lines.append(f"| {label} | {system} | {value:.3f} | {verdict} |")
+    return lines
 
 
 def write_section(text: str) -> None:
