@@ -285,3 +285,32 @@ def test_removed_theme_stays_removed_after_reenrichment(engine, settings):
         assert s.get(FeedbackTheme, (fid, delivery)) is None
         billing = s.scalar(select(Theme.id).where(Theme.name == "Billing and refunds"))
         assert s.get(FeedbackTheme, (fid, billing)) is not None
+
+
+def test_taught_analyse_equals_separate_calls_and_featurises_once(fast):
+    """The pipeline's one-pass ``analyse`` gives what ``sentiment`` + ``themes`` give."""
+    from cxloop.text.model_registry import TaughtBackend
+    from cxloop.text.teach import fit_sentiment_head
+    from cxloop.text.types import ThemeDefinition
+
+    head, _ = fit_sentiment_head(fast, domain_examples(10))
+    taught = TaughtBackend(base=fast, sentiment_head=head)
+    texts = ["the widget zorbed twice", "my parcel never arrived", "how do I reset my password?"]
+    taxonomy = [ThemeDefinition("Delivery", "delivery", ("parcel", "courier"))]
+    fast.classifier(taxonomy)  # fitted (its anchors featurised) before counting
+    calls: list[int] = []
+    original = fast.featurize
+
+    class Counting:
+        def __call__(self, batch):
+            calls.append(len(batch))
+            return original(batch)
+
+    fast.featurize = Counting()
+    try:
+        one_pass = taught.analyse(texts, taxonomy)
+    finally:
+        fast.featurize = original
+    assert one_pass == (taught.sentiment(texts), taught.themes(texts, taxonomy))
+    assert calls == [len(texts)]  # base probabilities, head features and themes share it
+    assert fast.featurize is original

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,6 +182,18 @@ class TaughtBackend:
                     proba[i] = np.eye(len(SENTIMENT_LABELS))[SENTIMENT_LABELS.index(label)]
         return proba
 
+    def analyse(
+        self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
+    ) -> tuple[list[Sentiment], list[list[ThemeMatch]]]:
+        """Sentiment and themes with the base's features computed once, not three times.
+
+        Without this the pipeline called ``sentiment`` and ``themes`` separately and the base
+        featurised every text for its probabilities, for the head's features and again for its
+        themes: re-scoring 10,000 texts after teaching took 3x the first enrichment.
+        """
+        with _features_once(self.base, texts):
+            return self.sentiment(texts), self.themes(texts, taxonomy)
+
     def sentiment(self, texts: Sequence[str]) -> list[Sentiment]:
         proba = self.sentiment_proba(texts)
         out = []
@@ -239,6 +252,32 @@ class TaughtBackend:
             kept += [ThemeMatch(name, 1.0, sentiment) for name in sorted(add) if name in known]
             out.append(sorted(kept, key=lambda m: -m.confidence))
         return out
+
+
+@contextmanager
+def _features_once(base: TextBackend, texts: Sequence[str]) -> Iterator[None]:
+    """Within the block, the base's ``featurize`` answers for ``texts`` from one computation.
+
+    Only the very same list object is served from memory, so no other call is affected.
+    """
+    featurize = base.__dict__.get("featurize") if hasattr(base, "__dict__") else None
+    if featurize is None:
+        yield
+        return
+    memo: list[Any] = []
+
+    def once(batch: Sequence[str]) -> Any:
+        if batch is not texts:
+            return featurize(batch)
+        if not memo:
+            memo.append(featurize(batch))
+        return memo[0]
+
+    base.featurize = once  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        base.featurize = featurize  # type: ignore[attr-defined]
 
 
 def _active(session: Session, task: str) -> ModelVersion | None:

@@ -22,6 +22,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
+from threadpoolctl import threadpool_limits
 
 from cxloop.errors import InputError
 from cxloop.text.backends.base import TextBackend
@@ -90,6 +91,12 @@ def validate_examples(
         )
 
 
+#: BLAS threads for the small fits below. L-BFGS on a few hundred rows gains nothing from
+#: threads, and on a busy machine OpenBLAS threads spin-waiting for a core made one 200-example
+#: sentiment fit take 189 s instead of 8 s (measured by benchmarks/bench_teach.py).
+_FIT_THREADS = 1
+
+
 def _base_logits(proba: np.ndarray) -> np.ndarray:
     return np.log(np.clip(proba, 1e-4, 1.0))
 
@@ -130,7 +137,8 @@ class SentimentHead:
         model = LogisticRegression(
             C=self.C, max_iter=2000, class_weight="balanced", random_state=self.random_state
         )
-        model.fit(X, list(labels))
+        with threadpool_limits(limits=_FIT_THREADS, user_api="blas"):
+            model.fit(X, list(labels))
         self.classes_ = [str(c) for c in model.classes_]
         self.coef_ = model.coef_.copy()
         self.intercept_ = model.intercept_.copy()
@@ -190,7 +198,9 @@ class ThemeHead:
                 continue
             model = LogisticRegression(
                 C=self.C, max_iter=2000, class_weight="balanced", random_state=self.random_state
-            ).fit(features, y)
+            )
+            with threadpool_limits(limits=_FIT_THREADS, user_api="blas"):
+                model.fit(features, y)
             coefs.append(model.coef_[0])
             intercepts.append(float(model.intercept_[0]))
         self.coef_ = np.array(coefs) if coefs else np.zeros((0, features.shape[1]))
@@ -217,7 +227,8 @@ def cross_validated_accuracy(
     X = _with_logits(features, base_proba)
     model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    return float(cross_val_score(model, X, list(labels), cv=cv).mean())
+    with threadpool_limits(limits=_FIT_THREADS, user_api="blas"):
+        return float(cross_val_score(model, X, list(labels), cv=cv).mean())
 
 
 def fit_sentiment_head(
