@@ -35,7 +35,13 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.linear_model import LogisticRegression
 
 from cxloop.errors import InputError
-from cxloop.text.features import HASHER, N_HASH_FEATURES, clause_split, clean_texts
+from cxloop.text.features import (
+    HASHER,
+    MAX_CHARS,
+    N_HASH_FEATURES,
+    clause_split,
+    clean_texts,
+)
 from cxloop.text.sentiment import SAGA_EPOCHS, FeatureBlocks, sentiments_from_proba
 from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
 
@@ -276,7 +282,7 @@ class ThemeClassifier:
         for i, picks in enumerate(chosen):
             if len(picks) < 2:
                 continue  # one aspect: it takes the document's sentiment (saves a pass)
-            parts = clause_split(texts[i])
+            parts = clause_split((texts[i] or "")[:MAX_CHARS])
             if len(parts) > 1:
                 owners += [i] * len(parts)
                 clauses += parts

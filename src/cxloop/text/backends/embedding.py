@@ -105,12 +105,11 @@ class EmbeddingBackend:
         self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
     ) -> tuple[list[Sentiment], list[list[ThemeMatch]]]:
         """Document sentiment and themes from one encoding of the texts."""
-        cleaned = clean_texts(texts)
-        blocks = self.featurize(cleaned)
+        blocks = self.featurize(texts)  # the caller's list itself: teaching wrappers memoise it
         doc = sentiments_from_proba(self.model.predict_proba(blocks))
         if not taxonomy:
             return doc, [[] for _ in texts]
-        themes = self.classifier(taxonomy).predict(cleaned, blocks, doc, self.model.predict_proba)
+        themes = self.classifier(taxonomy).predict(texts, blocks, doc, self.model.predict_proba)
         return doc, themes
 
     def themes(
