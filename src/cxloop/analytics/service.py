@@ -396,7 +396,7 @@ def _opportunities(engine: Engine, p: dict[str, Any]) -> AnalysisResult:
     min_n = _min_n(p)
     _reject_unknown("opportunities", p)
     themes = _theme_result(engine, scope, min_n)
-    cust = data.customers_frame(engine, Scope())
+    cust = data.customers_frame(engine, Scope(), attributes=False)
     churned = churn_flag(cust).set_axis(cust["customer_id"]) if len(cust) else None
     return rank_opportunities(
         themes.rows,
