@@ -42,6 +42,7 @@ def page_routes(s) -> list[tuple[str, str, dict[str, int]]]:
         ("GET", f"/cases/{s.case_b}", only(200, ("admin", "analyst"), manager=404, agent=404)),
         ("GET", "/data", only(200, ("admin", "analyst"))),
         ("GET", "/data/quarantine", only(200, ("admin", "analyst"))),
+        ("GET", "/data/jobs/no-such-job", only(404, ("admin", "analyst"))),
         ("GET", "/admin/users", only(200, ("admin",))),
         ("GET", "/admin/audit", only(200, ("admin",))),
     ]
@@ -183,6 +184,7 @@ def test_every_form_for_every_role(shared, role):
         ("/admin/teams", {"name": f"Team of {role}"}, only(303, ("admin",))),
         ("/taxonomy/proposals/999999", {"decision": "reject"}, only(404, ("admin", "analyst"))),
         ("/data/quarantine/999999/discard", {}, only(404, ("admin", "analyst"))),
+        ("/data/upload", {"kind": "feedback"}, only(422, ("admin", "analyst"))),  # no file
     ]
     failures = []
     for path, data, expected in forms:

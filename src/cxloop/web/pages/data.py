@@ -152,12 +152,8 @@ def preview(
 async def ingest(
     request: Request,
     principal: Principal = Depends(require("data.write")),
-    db: Session = Depends(get_db),
 ) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
-    from cxloop.ingest.loader import ingest_file
-
+    """Check the mapping at once, then ingest in the background and show the progress."""
     form = await request.form()
     upload_id = str(form.get("upload_id", ""))
     kind = str(form.get("kind", "feedback"))
@@ -170,9 +166,7 @@ async def ingest(
         if key.startswith("map:") and isinstance(value, str):
             mapping[key[4:]] = value or "extra"
     try:
-        summary = await run_in_threadpool(
-            ingest_file, get_engine(request), path, kind, source=source or None, mapping=mapping
-        )
+        _preview(path, kind, mapping)
     except CxloopError as exc:
         data = _preview(path, kind)
         return render(
@@ -189,26 +183,96 @@ async def ingest(
             },
             status_code=exc.http_status,
         )
-    audit.record(
-        db,
-        user=principal.user,
-        action=f"{kind}.ingest",
-        target_type="ingest_run",
-        target_id=summary.run_id,
-        ip=client_ip(request),
-        detail={
-            "file": path.name,
-            "source": summary.source,
-            "read": summary.read,
-            "inserted": summary.inserted,
-            "updated": summary.updated,
-            "quarantined": summary.quarantined,
-            "mapping": mapping,
-        },
+    job = start_ingest_job(request, principal, path, kind, source or None, mapping)
+    return RedirectResponse(f"/data/jobs/{job}", status_code=303)
+
+
+def start_ingest_job(
+    request: Request,
+    principal: Principal,
+    path: Path,
+    kind: str,
+    source: str | None,
+    mapping: dict[str, str],
+) -> str:
+    """Run ``ingest_file`` in a thread; the job page polls its progress in ``ingest_runs``."""
+    import threading
+
+    from cxloop.ingest.loader import ingest_file
+
+    app = request.app
+    jobs: dict[str, dict[str, Any]] = app.state.__dict__.setdefault("ingest_jobs", {})
+    job_id = secrets.token_urlsafe(12)
+    jobs[job_id] = {
+        "status": "running",
+        "file": path.name,
+        "kind": kind,
+        "summary": None,
+        "error": None,
+        "user_id": principal.user.id,
+    }
+    user_id, ip = principal.user.id, client_ip(request)
+
+    def run() -> None:
+        from cxloop.storage.models import User
+
+        try:
+            summary = ingest_file(app.state.engine, path, kind, source=source, mapping=mapping)
+        except Exception as exc:  # reported on the job page; the run row says failed
+            jobs[job_id].update(status="failed", error=str(exc))
+            return
+        with app.state.sessionmaker() as db:
+            audit.record(
+                db,
+                user=db.get(User, user_id),
+                action=f"{kind}.ingest",
+                target_type="ingest_run",
+                target_id=summary.run_id,
+                ip=ip,
+                detail={
+                    "file": path.name,
+                    "source": summary.source,
+                    "read": summary.read,
+                    "inserted": summary.inserted,
+                    "updated": summary.updated,
+                    "quarantined": summary.quarantined,
+                    "mapping": mapping,
+                },
+            )
+            db.commit()
+        app.state.cache.invalidate()
+        jobs[job_id].update(status="done", summary=summary)
+
+    threading.Thread(target=run, daemon=True, name=f"ingest-{job_id}").start()
+    return job_id
+
+
+@router.get("/jobs/{job_id}")
+def job_page(
+    request: Request,
+    job_id: str,
+    principal: Principal = Depends(require("data.write")),
+    db: Session = Depends(get_db),
+) -> Response:
+    from cxloop.storage.models import IngestRun
+
+    job = getattr(request.app.state, "ingest_jobs", {}).get(job_id)
+    if job is None:
+        raise NotFoundError("no such ingestion job", hint="it may have finished before a restart")
+    if job["status"] == "done":
+        return render(request, "data_done.html", {"summary": job["summary"]})
+    run = db.scalars(
+        select(IngestRun)
+        .where(IngestRun.file_name.like(f"%{job['file']}"))
+        .order_by(IngestRun.id.desc())
+        .limit(1)
+    ).first()
+    return render(
+        request,
+        "data_progress.html",
+        {"job": job, "run": run},
+        status_code=422 if job["status"] == "failed" else 200,
     )
-    db.commit()
-    request.app.state.cache.invalidate()
-    return render(request, "data_done.html", {"summary": summary})
 
 
 @router.get("/quarantine")
