@@ -116,3 +116,40 @@ def test_export_to_stdout_and_customers(cli, write_csv):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["customer_id"] == "C1" and rows[0]["name"] == "Zoë Ltd"
     assert json.loads(rows[0]["attributes"]) == {"colour": "gold"}
+
+
+def test_quarantine_retry_for_metrics_and_customers(cli, write_csv):
+    _init(cli)
+    sales = write_csv(
+        "sales.csv",
+        [["period", "name", "value"], ["2025-01", "sales", "10"], ["Jan 2025", "sales", "12"]],
+    )
+    run = json.loads(cli("ingest", sales, "--kind", "metrics", "-f", "json").stdout)
+    assert (run["inserted"], run["quarantined"]) == (1, 1)
+    (entry,) = json.loads(cli("quarantine", "list", "--kind", "metrics", "-f", "json").stdout)
+    assert entry["row"] == 3 and "not a period" in entry["reason"]
+    report = json.loads(cli("quarantine", "retry", str(entry["id"]), "-f", "json").stdout)
+    assert report["still_failing"] == 1, "an unfixable value stays open"
+    customers = write_csv("c.csv", [["id", "signup"], ["C1", "2025-01-01"], ["C2", "soon"]])
+    run = json.loads(
+        cli(
+            "ingest", customers, "--kind", "customers", "--map", "signup=signup_at", "-f", "json"
+        ).stdout
+    )
+    assert (run["inserted"], run["quarantined"]) == (1, 1)
+    report = json.loads(
+        cli(
+            "quarantine",
+            "retry",
+            "--run",
+            str(run["run_id"]),
+            "--map",
+            "signup=extra",
+            "-f",
+            "json",
+        ).stdout
+    )
+    assert (report["stored"], report["still_failing"]) == (1, 0)
+    exported = cli("export", "customers", "--format", "jsonl").stdout.splitlines()
+    assert [json.loads(x)["customer_id"] for x in exported] == ["C1", "C2"]
+    assert json.loads(exported[1])["attributes"] == {"signup": "soon"}
