@@ -125,28 +125,27 @@ def export_rows(
 def _write_text(
     rows: Iterator[dict[str, Any]], stream: IO[bytes], fmt: str, meta: str, what: str
 ) -> int:
+    """CSV or JSONL as UTF-8; the wrapper is detached, not closed, so stdout stays usable."""
     count = 0
-    if True:
-        text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
-        if fmt == "csv":
-            writer: Any = None
-            for row in rows:
-                flat = _flat(row, meta)
-                if writer is None:
-                    writer = csv.DictWriter(text, fieldnames=list(flat))
-                    writer.writeheader()
-                writer.writerow(flat)
-                count += 1
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
+    if fmt == "csv":
+        writer: Any = None
+        for row in rows:
+            flat = _flat(row, meta)
             if writer is None:
-                csv.writer(text).writerow(_columns(what))
-        else:
-            for row in rows:
-                text.write(
-                    json.dumps({k: _scalar(v) for k, v in row.items()}, ensure_ascii=False) + "\n"
-                )
-                count += 1
-        text.flush()
-        text.detach()
+                writer = csv.DictWriter(text, fieldnames=list(flat))
+                writer.writeheader()
+            writer.writerow(flat)
+            count += 1
+        if writer is None:
+            csv.writer(text).writerow(_columns(what))
+    else:
+        for row in rows:
+            record = {k: _scalar(v) for k, v in row.items()}
+            text.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    text.flush()
+    text.detach()
     return count
 
 
