@@ -16,7 +16,7 @@ from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, TaughtExample, Theme
 from cxloop.text.backends.base import TextBackend, get_backend
 from cxloop.text.model_registry import NOT_PREFIX, save_version
-from cxloop.text.proposals import taxonomy_definitions
+from cxloop.text.taxonomy import load_taxonomy
 from cxloop.text.teach import (
     LabelledExample,
     SentimentHead,
@@ -63,10 +63,10 @@ def read_labelled_file(path: Path, text_column: str, label_column: str) -> list[
     return out
 
 
-def _vocabulary(session: Session, task: str) -> list[str]:
+def _vocabulary(engine: Engine, task: str) -> list[str]:
     if task == "sentiment":
         return list(SENTIMENT_LABELS)
-    return [t.name for t in taxonomy_definitions(session)]
+    return [t.name for t in load_taxonomy(engine, seed=False)]
 
 
 def _stored_examples(session: Session, task: str) -> list[LabelledExample]:
@@ -94,8 +94,8 @@ def teach(
     examples are also added to the theme definitions so the base classifier uses them.
     """
     backend = backend or get_backend(backend_name)
+    vocab = _vocabulary(engine, task)
     with transaction(engine) as session:
-        vocab = _vocabulary(session, task)
         validate_examples(examples, task, vocab, enough_to_fit=False)
         # For sentiment a text has one label: a new label replaces the one taught before.
         replace = {text_key(e.text) for e in examples} if task == "sentiment" else set()
@@ -298,6 +298,7 @@ def uncertain_examples(
         raise InputError(f"unknown task '{task}'", hint="use sentiment or themes")
     if n < 1:
         raise InputError("--n must be at least 1")
+    taxonomy = load_taxonomy(engine, seed=False) if task == "themes" else []
     with transaction(engine) as session:
         taught = set(
             session.scalars(select(TaughtExample.text_hash).where(TaughtExample.task == task))
@@ -309,7 +310,6 @@ def uncertain_examples(
             .order_by(Feedback.id.desc())
             .limit(pool)
         ).all()
-        taxonomy = taxonomy_definitions(session) if task == "themes" else []
     candidates = [(i, t) for i, t in rows if t and t.strip() and text_key(t) not in taught]
     if not candidates:
         return []

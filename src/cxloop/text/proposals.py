@@ -14,23 +14,7 @@ from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, Theme, ThemeProposal
 from cxloop.storage.types import utcnow
 from cxloop.text.discovery import DiscoveryInput, DiscoveryResult, discover_themes, theme_overlaps
-from cxloop.text.types import ThemeDefinition
-
-
-def taxonomy_definitions(session: Session) -> list[ThemeDefinition]:
-    """The active themes as the classifiers and discovery see them."""
-    themes = session.scalars(select(Theme).where(Theme.active.is_(True)).order_by(Theme.id)).all()
-    names = {t.id: t.name for t in themes}
-    return [
-        ThemeDefinition(
-            name=t.name,
-            description=t.description or "",
-            keywords=tuple(t.keywords or ()),
-            examples=tuple(t.examples or ()),
-            parent=names.get(t.parent_id) if t.parent_id else None,
-        )
-        for t in themes
-    ]
+from cxloop.text.taxonomy import load_taxonomy
 
 
 def load_corpus(session: Session, since: datetime | None = None) -> list[DiscoveryInput]:
@@ -64,9 +48,9 @@ def discover_for_workspace(
     A proposal resembling one a person rejected (same keywords, by Jaccard >= 0.5) is
     remembered as rejected and not proposed again.
     """
+    taxonomy = load_taxonomy(engine, seed=False)
     with transaction(engine) as session:
         items = load_corpus(session, since)
-        taxonomy = taxonomy_definitions(session)
     result = discover_themes(items, taxonomy, min_size=min_size, encode=encode)
     with transaction(engine) as session:
         rejected = session.scalars(
@@ -175,8 +159,8 @@ def list_proposals(engine: Engine, status: str | None = "proposed") -> list[dict
 
 def workspace_overlaps(engine: Engine, threshold: float = 0.35) -> list[dict[str, Any]]:
     """Overlapping themes by definition and by how often both are assigned together."""
+    taxonomy = load_taxonomy(engine, seed=False)
     with transaction(engine) as session:
-        taxonomy = taxonomy_definitions(session)
         names = dict(session.execute(select(Theme.id, Theme.name)).tuples().all())
         sets: dict[str, set[int]] = {}
         for fid, tid in session.execute(select(FeedbackTheme.feedback_id, FeedbackTheme.theme_id)):
