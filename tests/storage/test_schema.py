@@ -73,3 +73,13 @@ def test_cli_reports_missing_workspace(tmp_path, monkeypatch, capsys):
     st = CliState(settings=Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path}/none.db"))
     with pytest.raises(ConfigError, match="cxloop init"):
         _ = st.engine
+
+
+def test_db_upgrade_rebuilds_dropped_feedback_indexes(cli, engine):
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_feedback_received_at")
+    assert "ix_feedback_received_at" not in {
+        i["name"] for i in inspect(engine).get_indexes("feedback")
+    }
+    assert cli("db", "upgrade").exit_code == 0
+    assert "ix_feedback_received_at" in {i["name"] for i in inspect(engine).get_indexes("feedback")}

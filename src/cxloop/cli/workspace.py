@@ -30,6 +30,11 @@ def db_upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> No
     """Apply pending migrations. Example: cxloop db upgrade"""
     engine = state(ctx).raw_engine()
     upgrade(engine, revision)
+    if revision == "head":
+        from cxloop.ingest.store import ensure_secondary_indexes
+
+        with engine.begin() as conn:  # rebuild indexes a killed bulk load left dropped
+            ensure_secondary_indexes(conn)
     console.print(f"schema at {current_revision(engine)}")
 
 
