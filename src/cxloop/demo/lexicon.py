@@ -310,21 +310,21 @@ ACCOUNT_CLAUSES: tuple[str, ...] = (
 
 #: The theme nobody defined (discovery must find it): plastic packaging waste, ~1%.
 PACKAGING_CLAUSES: tuple[str, ...] = (
-    "so much plastic packaging for one little {product}",
-    "the {product} came wrapped in layers of plastic packaging",
+    "so much plastic packaging for one little vase",
+    "the tea towels came wrapped in layers of plastic packaging",
     "please stop using single-use plastic in your packaging",
     "the packaging is really wasteful, plastic everywhere",
-    "every item came individually wrapped in plastic, it's 2026",
+    "each thing came individually wrapped in plastic, it's 2026",
     "far too much plastic packaging for a company that claims to be green",
     "i had to fill a whole bin bag with the packaging",
     "the plastic packaging isn't even recyclable",
-    "why is every towel sealed in its own plastic bag?",
-    "the amount of plastic in each box makes me feel guilty",
+    "why is each towel sealed in its own plastic bag?",
+    "the amount of plastic you use makes me feel guilty",
     "excessive packaging: plastic air pillows and foam around a single mug",
     "your plastic packaging goes straight to landfill",
-    "wasteful packaging - a cardboard box would have done, the plastic inserts were pointless",
+    "wasteful packaging - a cardboard carton would have done, the plastic inserts were pointless",
     "could you cut down on the plastic packaging please",
-    "the box was three times the size of the {product} and stuffed with bubble wrap",
+    "the parcel was three times the size of the vase and stuffed with bubble wrap",
     "polystyrene chips everywhere, none of it recyclable",
 )
 
