@@ -38,6 +38,12 @@ def segment_differences(
     if correction not in CORRECTIONS:
         raise InputError(f"correction {correction!r} is not known", hint="use bh or holm")
     per = stats.groupby("group", as_index=False)[list(STAT_COLUMNS)].sum()
+    # Feedback with no value for the field (e.g. anonymous posts without a customer) is not a
+    # segment: it is left out of both the groups and the baseline.
+    unknown = float(per.loc[per["group"] == "(none)", "n"].sum())
+    per = per[per["group"] != "(none)"]
+    if theme_counts is not None:
+        theme_counts = theme_counts[theme_counts["group"] != "(none)"]
     if per.empty or per["n"].sum() == 0:
         raise NotEstimable("no feedback in the selected range and filter")
     kept = per[per["n"] >= min_n]
@@ -123,4 +129,6 @@ def segment_differences(
         f"{len(rows)} tests at alpha {alpha}; groups with n < {min_n} suppressed."
     )
     caveats = [f"suppressed (n < {min_n}): {', '.join(suppressed)}"] if suppressed else []
+    if unknown:
+        caveats.append(f"{int(unknown)} feedback item(s) without a {by} value left out")
     return AnalysisResult("segments", params or {}, rows, method, caveats)
