@@ -127,6 +127,17 @@ def cx_cues(texts: Sequence[str]) -> np.ndarray:
     return np.log1p(np.stack(columns, axis=1))
 
 
+def has_latin_word(texts: Sequence[str]) -> np.ndarray:
+    """Boolean per text: does it contain a word of two or more Latin letters?"""
+    if len(texts) == 0:
+        return np.zeros(0, dtype=bool)
+    return (
+        pd.Series(list(texts), dtype="object")
+        .str.contains(r"[A-Za-z]{2}", regex=True)
+        .to_numpy(dtype=bool)
+    )
+
+
 def clause_split(text: str) -> list[str]:
     """Clauses of one text: sentence ends, semicolons and contrastive conjunctions.
 

@@ -23,7 +23,7 @@ from cxloop.errors import ConfigError
 from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.fast import WEIGHTS_VERSION
 from cxloop.text.embeddings import DEFAULT_MAX_LENGTH, SentenceEncoder
-from cxloop.text.features import clean_texts, cx_cues, hashed_ngrams
+from cxloop.text.features import clean_texts, cx_cues, has_latin_word, hashed_ngrams
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel, sentiments_from_proba
 from cxloop.text.static_vectors import WEIGHTS_DIR
 from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration, taxonomy_key
@@ -42,7 +42,9 @@ class EmbeddingFeaturizer:
     def __call__(self, texts: Sequence[str]) -> FeatureBlocks:
         cleaned = clean_texts(texts)
         hashed = hashed_ngrams(cleaned)
-        known = np.diff(hashed.indptr) > 0
+        # Evidence = at least one Latin-script word: MiniLM was trained on English, so emoji-only
+        # text and other scripts are neutral with low confidence, not a guess.
+        known = (np.diff(hashed.indptr) > 0) & has_latin_word(cleaned)
         dense = self.encoder.encode(cleaned)
         dense[~known] = 0.0
         return FeatureBlocks(hashed, cx_cues(cleaned), dense, known)

@@ -40,7 +40,9 @@ class FastFeaturizer:
         cleaned = clean_texts(texts)
         counts = self.static.word_counts(cleaned)
         hashed = hashed_ngrams(cleaned)
-        known = (np.diff(counts.indptr) > 0) | (np.diff(hashed.indptr) > 0)
+        # Evidence = at least one word of the (English) vocabulary: emoji-only text and
+        # scripts the model never saw are neutral with low confidence, not a guess.
+        known = np.diff(counts.indptr) > 0
         return FeatureBlocks(hashed, cx_cues(cleaned), self.static.from_counts(counts), known)
 
 
