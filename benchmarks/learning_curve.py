@@ -488,13 +488,15 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(5.2 * len(results), 4.2), squeeze=False)
+    cols = 2 if len(results) == 4 else len(results)
+    rows = (len(results) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.3 * rows), squeeze=False)
     styles = {
         "random": ("tab:blue", "o", "taught, random"),
         "active": ("tab:red", "s", "taught, active (uncertainty)"),
         "minilm_lr": ("tab:gray", "^", "baseline: LR on MiniLM, random"),
     }
-    for ax, res in zip(axes[0], results, strict=True):
+    for ax, res in zip(axes.ravel(), results, strict=False):
         metric = "accuracy" if res["task"] == "sentiment" else "macro_f1"
         for method, c in res["curves"].items():
             color, marker, name = styles[method]
