@@ -543,9 +543,9 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         "",
         "The held-out CX acceptance set is not available to us; the BANKING77 rows (problem "
         "reports vs questions, dataset left out of training) and SemEval zero-shot are proxies "
-        "and say nothing certain about it. Rows for the embedding backend that retrain the "
-        "sentiment head are missing where the shared CPU was too slow to encode the training "
-        "corpus in time (see text-models.md).",
+        "and say nothing certain about it. The embedding backend's TweetEval row covers the "
+        "first 2,000 test tweets only (the shared CPU encoded ~10-50 texts/s; see "
+        "text-models.md).",
     ]
     return lines
 
