@@ -115,6 +115,11 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     monkeypatch.setenv("CXLOOP_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("CXLOOP_SECRET_KEY", "test-secret-key")
     monkeypatch.setenv("COLUMNS", "200")
+    from cxloop.cli import output
+
+    # The consoles exist since import; give them a wide page so tables are not truncated.
+    monkeypatch.setattr(output.console, "width", 200)
+    monkeypatch.setattr(output.err_console, "width", 200)
 
     def invoke(*args: str) -> CliResult:
         capsys.readouterr()

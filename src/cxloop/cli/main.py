@@ -156,9 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=args, standalone_mode=False)
     except CxloopError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc.message}")
+        # soft_wrap: a path or field name in the message is never broken across lines
+        err_console.print(f"[bold red]error:[/bold red] {exc.message}", soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[yellow]hint:[/yellow] {exc.hint}")
+            err_console.print(f"[yellow]hint:[/yellow] {exc.hint}", soft_wrap=True)
         return exc.exit_code
     except (typer.Exit, click.exceptions.Exit) as exc:
         return int(exc.exit_code or 0)

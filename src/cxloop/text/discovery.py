@@ -11,7 +11,7 @@ whose centre is close to an existing theme's definition is covered already and n
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -161,7 +161,9 @@ def discover_themes(
     coverage_threshold: float = 0.35,
     keyword_coverage: float = 0.5,
     merge_similarity: float = 0.35,
+    min_coherence: float = 0.6,
     encode: Any = None,
+    is_opinion: Callable[[list[str]], np.ndarray] | None = None,
     random_state: int = 0,
 ) -> DiscoveryResult:
     """Find clusters of similar sentences that no taxonomy theme describes.
@@ -274,57 +276,146 @@ def discover_themes(
 
     proposals: list[Proposal] = []
     covered: list[dict[str, Any]] = []
-    for k in range(len(cluster_ids)):
-        idx = np.flatnonzero(member & (best == k))
-        if len(idx) < min_size or not keywords[k]:
-            continue
-        nearest, similarity = None, 0.0
-        if theme_vecs is not None and len(taxonomy):
-            s = theme_vecs @ centres[k]
-            j = int(np.argmax(s))
-            nearest, similarity = taxonomy[j].name, float(s[j])
+    taken: list[set[int]] = []
+
+    def judge(
+        idx: np.ndarray, words: list[str], order: np.ndarray, nearest: str | None, similarity: float
+    ) -> None:
+        """Propose the group of sentences ``idx`` unless the taxonomy covers it already."""
+        if len(idx) < min_size or not words:
+            return
+        lowered = [sentences[j].lower() for j in idx[:2000]]
+        coherence = sum(any(w in t for w in words[:2]) for t in lowered) / len(lowered)
+        if coherence < min_coherence:
+            return  # a loose cluster of sentences with no common subject
+        members = set(idx.tolist())
+        if any(len(members & t) >= 0.5 * len(members) for t in taken):
+            return  # the same subject, found by the other method
         hit_theme, hit_share = _keyword_coverage([sentences[j] for j in idx[:2000]], taxonomy)
-        if hit_share >= keyword_coverage and hit_share > 0:
+        if hit_share >= keyword_coverage:
             nearest, similarity = hit_theme, max(similarity, hit_share)
         if similarity >= coverage_threshold or hit_share >= keyword_coverage:
             covered.append(
-                {
-                    "keywords": keywords[k],
-                    "size": len(idx),
-                    "theme": nearest,
-                    "similarity": similarity,
-                }
+                {"keywords": words, "size": len(idx), "theme": nearest, "similarity": similarity}
             )
-            continue
-        fb = sorted({owner[j] for j in idx})
-        closest = idx[np.argsort(-sims[idx, k])]
-        examples, seen = [], set()
-        for j in closest:
-            if owner[j] in seen:
-                continue
-            seen.add(owner[j])
-            examples.append({"feedback_id": items[owner[j]].feedback_id, "text": sentences[j]})
-            if len(examples) == 5:
-                break
-        sentiments = [items[i].sentiment for i in fb if items[i].sentiment]
-        proposals.append(
-            Proposal(
-                label=" / ".join(keywords[k][:2]),
-                keywords=keywords[k],
-                size=len(fb),
-                share=len(fb) / len(items),
-                negative_share=(sum(s == "negative" for s in sentiments) / len(sentiments))
-                if sentiments
-                else None,
-                trend=_trend([items[i].received_at for i in fb]),
-                examples=examples,
-                nearest_theme=nearest,
-                nearest_similarity=similarity,
-                signature=" ".join(sorted(keywords[k])),
-            )
-        )
+            return
+        taken.append(members)
+        proposals.append(_proposal(items, sentences, owner, idx[order], words, nearest, similarity))
+
+    for k in range(len(cluster_ids)):
+        idx = np.flatnonzero(member & (best == k))
+        nearest, similarity = None, 0.0
+        if theme_vecs is not None and len(taxonomy):
+            sim = theme_vecs @ centres[k]
+            j = int(np.argmax(sim))
+            nearest, similarity = taxonomy[j].name, float(sim[j])
+        judge(idx, keywords[k], np.argsort(-sims[idx, k]), nearest, similarity)
+    for words, idx, order in _cooccurrence_topics(sentences, taxonomy, min_size, is_opinion):
+        judge(idx, words, order, None, 0.0)
     proposals.sort(key=lambda p: -p.size)
     return DiscoveryResult(proposals, len(items), n, len(cluster_ids), covered, method)
+
+
+def _proposal(
+    items: Sequence[DiscoveryInput],
+    sentences: Sequence[str],
+    owner: Sequence[int],
+    ordered: np.ndarray,
+    words: list[str],
+    nearest: str | None,
+    similarity: float,
+) -> Proposal:
+    """A proposal from its sentences, most representative first (they give the examples)."""
+    fb = sorted({owner[j] for j in ordered})
+    examples: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for j in ordered:
+        if owner[j] in seen:
+            continue
+        seen.add(owner[j])
+        examples.append({"feedback_id": items[owner[j]].feedback_id, "text": sentences[j]})
+        if len(examples) == 5:
+            break
+    sentiments = [items[i].sentiment for i in fb if items[i].sentiment]
+    return Proposal(
+        label=" / ".join(words[:2]),
+        keywords=words,
+        size=len(fb),
+        share=len(fb) / len(items),
+        negative_share=(sum(s == "negative" for s in sentiments) / len(sentiments))
+        if sentiments
+        else None,
+        trend=_trend([items[i].received_at for i in fb]),
+        examples=examples,
+        nearest_theme=nearest,
+        nearest_similarity=similarity,
+        signature=" ".join(sorted(words)),
+    )
+
+
+def _cooccurrence_topics(
+    sentences: Sequence[str],
+    taxonomy: Sequence[ThemeDefinition],
+    min_size: int,
+    is_opinion: Callable[[list[str]], np.ndarray] | None,
+    *,
+    min_jaccard: float = 0.2,
+) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
+    """Subjects as groups of words that keep appearing together (a term co-occurrence graph).
+
+    Dense clusters miss a small subject phrased many ways: its sentences are not close
+    enough in a reduced space. Its words are: "plastic" and "packaging" appear together far
+    more often than chance. Words of the taxonomy and opinion words (``is_opinion``: a polar
+    word such as "pleased" is not a subject) are left out; components of the graph whose
+    edges have a Jaccard index of at least ``min_jaccard`` become candidate subjects; sentences
+    that contain none of a subject's words are noise. Returns (words by frequency, sentence
+    indices, order of the indices by how many of the words each sentence has).
+    """
+    if not sentences:
+        return []
+    n = len(sentences)
+    vec = CountVectorizer(
+        stop_words="english",
+        token_pattern=_WORD_PATTERN,
+        binary=True,
+        min_df=max(5, min_size // 3),
+        max_df=0.05,
+    )
+    try:
+        X = vec.fit_transform(sentences).tocsc()
+    except ValueError:  # no term is frequent enough
+        return []
+    terms = np.array(vec.get_feature_names_out())
+    known = {
+        w
+        for t in taxonomy
+        for w in re.findall(r"[a-z]+", " ".join([t.name, t.description, *t.keywords]).lower())
+    }
+    keep = np.array([t not in known for t in terms])
+    if is_opinion is not None and keep.any():
+        keep &= ~np.asarray(is_opinion(list(terms)), dtype=bool)
+    if keep.sum() < 2:
+        return []
+    X, terms = X[:, keep], terms[keep]
+    df = np.asarray(X.sum(axis=0)).ravel().astype(float)
+    co = (X.T @ X).toarray().astype(float)
+    jac = co / (df[:, None] + df[None, :] - co)
+    np.fill_diagonal(jac, 0.0)
+    from scipy.sparse.csgraph import connected_components
+
+    _, labels = connected_components(sparse.csr_matrix(jac >= min_jaccard), directed=False)
+    topics = []
+    for c in np.unique(labels):
+        cols = np.flatnonzero(labels == c)
+        if len(cols) < 2:
+            continue
+        hits = np.asarray(X[:, cols].sum(axis=1)).ravel()
+        idx = np.flatnonzero(hits > 0)
+        if len(idx) < min_size or len(idx) > 0.2 * n:
+            continue
+        words = [str(w) for w in terms[cols][np.argsort(-df[cols])][:6]]
+        topics.append((words, idx, np.argsort(-hits[idx], kind="stable")))
+    return topics
 
 
 def _keyword_coverage(

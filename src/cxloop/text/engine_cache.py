@@ -102,9 +102,26 @@ def load_engine(
             log.warning("ignoring unreadable engine cache %s: %s", path, exc)
     engine = TextEngine(backend, taxonomy, journey)
     engine.warm_up()
-    if "torch" not in sys.modules:
+    if not _holds_torch(engine):
         _write(path, engine, backend)
     return engine
+
+
+def _holds_torch(engine: TextEngine) -> bool:
+    """Whether the engine's backend keeps a PyTorch model (checked on the object, not on
+    whether torch happens to be imported elsewhere in the process)."""
+    seen: set[int] = set()
+    stack: list[Any] = [engine.backend]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or len(seen) > 200:
+            continue
+        seen.add(id(obj))
+        if type(obj).__module__.split(".")[0] in ("torch", "sentence_transformers", "transformers"):
+            return True
+        if hasattr(obj, "__dict__"):
+            stack.extend(v for v in vars(obj).values() if hasattr(v, "__dict__"))
+    return False
 
 
 def _write(path: Path, engine: TextEngine, name: str) -> None:

@@ -36,6 +36,17 @@ def _similar_signature(a: str, b: str) -> bool:
     return bool(x and y) and len(x & y) / len(x | y) >= 0.5
 
 
+def opinion_words(words: list[str]) -> Any:
+    """True for words that carry an opinion on their own ("pleased", "awful"): feelings are
+    not subjects, so discovery does not build themes from them. Uses the fast backend."""
+    import numpy as np
+
+    from cxloop.text.backends import get_backend
+
+    proba = get_backend("fast").sentiment_proba(words)
+    return np.maximum(proba[:, 0], proba[:, 2]) > 0.6
+
+
 def discover_for_workspace(
     engine: Engine,
     *,
@@ -51,7 +62,9 @@ def discover_for_workspace(
     taxonomy = load_taxonomy(engine, seed=False)
     with transaction(engine) as session:
         items = load_corpus(session, since)
-    result = discover_themes(items, taxonomy, min_size=min_size, encode=encode)
+    result = discover_themes(
+        items, taxonomy, min_size=min_size, encode=encode, is_opinion=opinion_words
+    )
     with transaction(engine) as session:
         rejected = session.scalars(
             select(ThemeProposal.signature).where(ThemeProposal.status == "rejected")
