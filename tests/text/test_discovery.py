@@ -161,3 +161,26 @@ def test_cli_discover_on_empty_workspace_explains(cli):
     result = cli("themes", "discover")
     assert result.exit_code != 0
     assert "usable sentences" in result.stderr
+
+
+def test_word_cooccurrence_finds_subject_and_ignores_feelings():
+    from cxloop.text.discovery import _cooccurrence_topics
+
+    rng = np.random.default_rng(5)
+    sentences = []
+    for i in range(3000):
+        r = rng.random()
+        if r < 0.03:
+            sentences.append(f"so much plastic packaging in order {i}")
+        elif r < 0.3:
+            sentences.append(f"overall pleased and impressed with order {i}")
+        else:
+            sentences.append(f"my parcel arrived late again number {i}")
+    feelings = {"pleased", "impressed"}
+    topics = _cooccurrence_topics(
+        sentences, TAXONOMY, 20, lambda words: np.array([w in feelings for w in words])
+    )
+    found = [set(words) for words, _, _ in topics]
+    assert {"plastic", "packaging"} <= found[0] and len(found) == 1
+    _, idx, _ = topics[0]
+    assert all("plastic" in sentences[i] for i in idx)

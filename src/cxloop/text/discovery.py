@@ -329,10 +329,12 @@ def _proposal(
     fb = sorted({owner[j] for j in ordered})
     examples: list[dict[str, Any]] = []
     seen: set[int] = set()
+    texts: set[str] = set()
     for j in ordered:
-        if owner[j] in seen:
-            continue
+        if owner[j] in seen or sentences[j].lower() in texts:
+            continue  # five different customers, not one comment five times
         seen.add(owner[j])
+        texts.add(sentences[j].lower())
         examples.append({"feedback_id": items[owner[j]].feedback_id, "text": sentences[j]})
         if len(examples) == 5:
             break

@@ -44,7 +44,7 @@ def opinion_words(words: list[str]) -> Any:
     from cxloop.text.backends import get_backend
 
     proba = get_backend("fast").sentiment_proba(words)
-    return np.maximum(proba[:, 0], proba[:, 2]) > 0.6
+    return np.maximum(proba[:, 0], proba[:, 2]) > 0.9
 
 
 def discover_for_workspace(
