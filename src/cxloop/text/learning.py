@@ -151,6 +151,22 @@ def _add_theme_examples(session: Session, examples: Sequence[LabelledExample]) -
         theme.examples = merged[-50:]
 
 
+def _remember_correction(
+    session: Session, task: str, text: str, label: str, feedback_id: int, author: str | None
+) -> None:
+    session.add(
+        TaughtExample(
+            task=task,
+            text=text,
+            text_hash=text_key(text),
+            label=label,
+            feedback_id=feedback_id,
+            origin="correction",
+            author=author,
+        )
+    )
+
+
 def correct_feedback(
     engine: Engine,
     feedback_id: int,
@@ -194,17 +210,7 @@ def correct_feedback(
                     TaughtExample.task == "sentiment", TaughtExample.text_hash == text_key(text)
                 )
             )
-            session.add(
-                TaughtExample(
-                    task="sentiment",
-                    text=text,
-                    text_hash=text_key(text),
-                    label=sentiment,
-                    feedback_id=feedback_id,
-                    origin="correction",
-                    author=author,
-                )
-            )
+            _remember_correction(session, "sentiment", text, sentiment, feedback_id, author)
             if enrichment is not None:
                 enrichment.sentiment_label = sentiment
                 enrichment.sentiment_score = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}[
@@ -236,17 +242,7 @@ def correct_feedback(
                 )
                 is None
             ):
-                session.add(
-                    TaughtExample(
-                        task="themes",
-                        text=text,
-                        text_hash=text_key(text),
-                        label=name,
-                        feedback_id=feedback_id,
-                        origin="correction",
-                        author=author,
-                    )
-                )
+                _remember_correction(session, "themes", text, name, feedback_id, author)
         for name in remove_themes:
             session.execute(
                 delete(FeedbackTheme).where(
@@ -260,17 +256,7 @@ def correct_feedback(
                     TaughtExample.label.in_([name, NOT_PREFIX + name]),
                 )
             )
-            session.add(
-                TaughtExample(
-                    task="themes",
-                    text=text,
-                    text_hash=text_key(text),
-                    label=NOT_PREFIX + name,
-                    feedback_id=feedback_id,
-                    origin="correction",
-                    author=author,
-                )
-            )
+            _remember_correction(session, "themes", text, NOT_PREFIX + name, feedback_id, author)
     result: dict[str, Any] = {"feedback_id": feedback_id, "applied": True, "refitted": []}
     for task, wanted in (("sentiment", sentiment is not None), ("themes", bool(add_themes))):
         if not wanted:
