@@ -85,7 +85,9 @@ def test_the_whole_loop_in_a_browser(live, browser, tmp_path):
     page.get_by_label("Stage").select_option("journey_stage")
     page.screenshot(path=str(shots / "data-mapping.png"), full_page=True)
     page.get_by_role("button", name="Ingest").click()
-    page.wait_for_selector("#ingest-summary")
+    # The job page refreshes until the summary (or a failure message) shows.
+    page.wait_for_selector("#ingest-summary, [role=alert]", timeout=120_000)
+    assert page.locator("#ingest-summary").count() == 1, page.locator("main").inner_text()
     summary = page.locator("#ingest-summary").inner_text()
     assert "inserted 30" in summary and "quarantined 1" in summary, summary
 

@@ -6,6 +6,7 @@ file name, so a crafted name cannot escape the folder; ingestion uses the same s
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import shutil
@@ -25,6 +26,7 @@ from cxloop.web import audit
 from cxloop.web.deps import Principal, client_ip, get_db, get_engine, get_settings, require
 from cxloop.web.rendering import render
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/data")
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -214,13 +216,17 @@ def start_ingest_job(
     user_id, ip = principal.user.id, client_ip(request)
 
     def run() -> None:
+        # Whatever happens, the job ends: a job left "running" would make its page poll forever.
+        try:
+            finish()
+        except Exception as exc:  # reported on the job page; the run row says failed
+            log.exception("ingestion job %s failed", job_id)
+            jobs[job_id].update(status="failed", error=str(exc))
+
+    def finish() -> None:
         from cxloop.storage.models import User
 
-        try:
-            summary = ingest_file(app.state.engine, path, kind, source=source, mapping=mapping)
-        except Exception as exc:  # reported on the job page; the run row says failed
-            jobs[job_id].update(status="failed", error=str(exc))
-            return
+        summary = ingest_file(app.state.engine, path, kind, source=source, mapping=mapping)
         with app.state.sessionmaker() as db:
             audit.record(
                 db,
