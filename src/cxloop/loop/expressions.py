@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,14 +117,16 @@ def _fail(expr: str, message: str, node: ast.AST | None = None) -> ExpressionErr
 
 
 @dataclass
-class Node:
+class Node(ABC):
     kind: str  # number | string | bool | list | datetime | any | null
 
+    @abstractmethod
     def vec(self, frame: pd.DataFrame) -> Any:
-        raise NotImplementedError
+        """Evaluate on a whole frame (vectorised)."""
 
+    @abstractmethod
     def row(self, record: Mapping[str, Any]) -> Any:
-        raise NotImplementedError
+        """Evaluate on one record."""
 
 
 @dataclass

@@ -22,15 +22,14 @@ import numpy as np
 from cxloop.errors import ConfigError
 from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.fast import WEIGHTS_VERSION
+from cxloop.text.backends.linear import LinearHeadsBackend
 from cxloop.text.embeddings import DEFAULT_MAX_LENGTH, SentenceEncoder
 from cxloop.text.features import clean_texts, cx_cues, has_latin_word, hashed_ngrams
-from cxloop.text.sentiment import FeatureBlocks, SentimentModel, sentiments_from_proba
+from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR
-from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration, taxonomy_key
-from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
+from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
 
 EMBEDDING_CALIBRATION = ZeroShotCalibration(centre=0.40, slope=12.0, keyword_bonus=2.0)
-_CACHE_SIZE = 8
 
 
 class EmbeddingFeaturizer:
@@ -50,7 +49,7 @@ class EmbeddingFeaturizer:
         return FeatureBlocks(hashed, cx_cues(cleaned), dense, known)
 
 
-class EmbeddingBackend:
+class EmbeddingBackend(LinearHeadsBackend):
     """MiniLM-based sentiment and themes; ``encode`` gives the 384-d sentence embeddings."""
 
     name = "embedding"
@@ -80,44 +79,11 @@ class EmbeddingBackend:
             )
         self.version = f"embedding-{self.encoder.name}-{WEIGHTS_VERSION}"
         self.classifier_options = classifier_options
+        self.calibration = EMBEDDING_CALIBRATION
         self._classifiers: OrderedDict[str, ThemeClassifier] = OrderedDict()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(clean_texts(texts))
-
-    def sentiment_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return self.model.predict_proba(self.featurize(texts))
-
-    def sentiment(self, texts: Sequence[str]) -> list[Sentiment]:
-        return sentiments_from_proba(self.sentiment_proba(texts))
-
-    def classifier(self, taxonomy: Sequence[ThemeDefinition]) -> ThemeClassifier:
-        key = taxonomy_key(taxonomy)
-        if key not in self._classifiers:
-            options = {"threshold": 0.5, **self.classifier_options}
-            self._classifiers[key] = ThemeClassifier(
-                self.featurize, EMBEDDING_CALIBRATION, **options
-            ).fit(taxonomy)
-            while len(self._classifiers) > _CACHE_SIZE:
-                self._classifiers.popitem(last=False)
-        self._classifiers.move_to_end(key)
-        return self._classifiers[key]
-
-    def analyse(
-        self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
-    ) -> tuple[list[Sentiment], list[list[ThemeMatch]]]:
-        """Document sentiment and themes from one encoding of the texts."""
-        blocks = self.featurize(texts)  # the caller's list itself: teaching wrappers memoise it
-        doc = sentiments_from_proba(self.model.predict_proba(blocks))
-        if not taxonomy:
-            return doc, [[] for _ in texts]
-        themes = self.classifier(taxonomy).predict(texts, blocks, doc, self.model.predict_proba)
-        return doc, themes
-
-    def themes(
-        self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
-    ) -> list[list[ThemeMatch]]:
-        return self.analyse(texts, taxonomy)[1]
 
 
 register_backend("embedding", EmbeddingBackend)
