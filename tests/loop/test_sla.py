@@ -148,3 +148,38 @@ def test_cli_tick_with_injected_time(cli, engine):
     assert [r["clock"] for r in json.loads(out.stdout)] == ["first_response"]
     assert cli("loop", "tick", "--now", "yesterday").exit_code != 0
     _ = timedelta
+
+
+def test_waiting_on_the_customer_pauses_the_resolution_clock(engine):
+    # Opened Monday 2026-03-09 09:00 Paris with 1 working day to resolve: due Monday 17:00 Paris.
+    with transaction(engine) as s:
+        case = _team_case(s, at=utc(2026, 3, 9, 8), res="1d")
+        assert case.resolution_due_at == utc(2026, 3, 9, 16)
+        case_service.start(s, case, "agent", at=utc(2026, 3, 9, 9))  # 10:00 Paris
+        # 13:00 Paris: 4 working hours left when the agent asks the customer a question
+        case_service.wait_on_customer(s, case, "agent", at=utc(2026, 3, 9, 12))
+        view = case_service.describe(s, case, now=utc(2026, 3, 11, 9))
+        assert view["resolution_sla"] == "paused"
+        # Two days of waiting: the timers do not escalate a paused case
+        assert run_timers(s, clock=lambda: utc(2026, 3, 11, 9)).count == 0
+        # The customer answers Wednesday 10:00 Paris: the 4 hours left run from then on
+        event = case_service.start(s, case, "customer", at=utc(2026, 3, 11, 9))
+        assert case.resolution_due_at == utc(2026, 3, 11, 13)  # Wednesday 14:00 Paris
+        assert event.data == {"resolution_due_at": "2026-03-11T13:00:00+00:00"}
+        assert case_service.describe(s, case, now=utc(2026, 3, 11, 10))["resolution_sla"] == (
+            "running"
+        )
+        result = run_timers(s, clock=lambda: utc(2026, 3, 11, 13, 1))
+        assert [e["clock"] for e in result.escalated] == ["resolution"]
+
+
+def test_a_deadline_missed_before_the_pause_stays_missed(engine):
+    with transaction(engine) as s:
+        case = _team_case(s, at=utc(2026, 3, 9, 8), res="1h")  # due 10:00 Paris
+        case_service.start(s, case, "agent", at=utc(2026, 3, 9, 8, 30))
+        case_service.wait_on_customer(s, case, "agent", at=utc(2026, 3, 9, 12))  # after due
+        assert case_service.describe(s, case, now=utc(2026, 3, 9, 13))["resolution_sla"] == (
+            "breached"
+        )
+        case_service.start(s, case, "customer", at=utc(2026, 3, 10, 9))
+        assert case.resolution_due_at == utc(2026, 3, 9, 9)

@@ -7,7 +7,8 @@ shortcuts that real work needs (an agent may start or resolve without acknowledg
 (who, when, what, from → to) in the same transaction, so the history is never out of step.
 
 The first response stops when the case leaves ``new`` (acknowledging is responding) or when the
-delivery side records a reply (:func:`record_first_response`), whichever comes first.
+delivery side records a reply (:func:`record_first_response`), whichever comes first. The
+resolution clock pauses while the case waits on the customer (see :mod:`cxloop.loop.sla`).
 
 Functions take a ``Session`` and never commit; ``actor`` is a :class:`User` or a label such as
 ``"system"``, ``"rule:detractor-delivery"`` or ``"customer"``.
@@ -228,6 +229,7 @@ def transition(
         )
     now = at or utcnow()
     reopening = old in ("resolved", "closed") and new_status not in ("resolved", "closed")
+    moved_due = _resume_resolution_clock(session, case, now) if old in sla.PAUSED_STATUSES else None
     case.status = new_status
     if old == "new" and case.first_response_at is None:
         case.first_response_at = now
@@ -246,8 +248,35 @@ def transition(
         from_value=old,
         to_value=new_status,
         body=reason,
+        data={"resolution_due_at": moved_due.isoformat()} if moved_due else None,
         at=now,
     )
+
+
+def _paused_since(session: Session, case: Case) -> datetime | None:
+    """When the case last entered a paused status (``None`` if it never did)."""
+    return session.scalar(
+        select(CaseEvent.at)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == "status",
+            CaseEvent.to_value.in_(sla.PAUSED_STATUSES),
+        )
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _resume_resolution_clock(session: Session, case: Case, now: datetime) -> datetime | None:
+    """Move the resolution deadline by the pause that ends now; the new deadline or ``None``."""
+    paused_at = _paused_since(session, case)
+    if paused_at is None or case.resolution_escalated_at is not None:
+        return None
+    team = session.get(Team, case.team_id) if case.team_id else None
+    moved = sla.resume_after_pause(case.resolution_due_at, paused_at, now, team)
+    if moved is not None:
+        case.resolution_due_at = moved
+    return moved
 
 
 def acknowledge(
@@ -431,11 +460,15 @@ def describe(session: Session, case: Case, *, now: datetime | None = None) -> di
     customer = session.get(Customer, case.customer_id) if case.customer_id else None
     now = now or utcnow()
 
-    def clock(due: datetime | None, done: datetime | None) -> str | None:
+    def clock(due: datetime | None, done: datetime | None, *, pausable: bool = False) -> str | None:
         if due is None:
             return None
         if done is not None:
             return "met" if done <= due else "missed"
+        if pausable and case.status in sla.PAUSED_STATUSES:
+            paused_at = _paused_since(session, case)
+            if paused_at is not None and paused_at < due:
+                return "paused"
         return "breached" if now > due else "running"
 
     return {
@@ -458,6 +491,6 @@ def describe(session: Session, case: Case, *, now: datetime | None = None) -> di
         "first_response_sla": clock(case.first_response_due_at, case.first_response_at),
         "resolution_due_at": case.resolution_due_at,
         "resolved_at": case.resolved_at,
-        "resolution_sla": clock(case.resolution_due_at, case.resolved_at),
+        "resolution_sla": clock(case.resolution_due_at, case.resolved_at, pausable=True),
         "closed_at": case.closed_at,
     }

@@ -5,6 +5,11 @@ works Mon-Fri 09:00-17:00 is due at 12:00 on Monday, not at 20:00 on Friday. Dur
 ``30m``, ``4h`` (working time) or ``3d`` (working days, each as long as the team's daily
 window; 24 h for a 24x7 team). Deadlines are absolute UTC instants, fixed when the case opens.
 
+The resolution clock pauses while a case waits on the customer (the agent cannot act until the
+customer answers): when the case leaves ``waiting_on_customer`` the working time that was left
+at the pause is granted again from that moment (:func:`resume_after_pause`), and the timers never
+escalate a waiting case. A deadline already missed before the pause stays missed.
+
 The clock is injected (:data:`Clock`), so ``cxloop loop tick --now`` and the tests can move time.
 """
 
@@ -32,6 +37,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$", re.IGNORECASE)
 _MAX_DAYS = 3660
 
 OPEN_STATUSES = ("new", "acknowledged", "in_progress", "waiting_on_customer")
+#: Statuses in which the resolution clock is stopped.
+PAUSED_STATUSES = ("waiting_on_customer",)
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,22 @@ def due_dates(
     return fr, res
 
 
+def resume_after_pause(
+    due: datetime | None, paused_at: datetime, resumed_at: datetime, team: Team | None
+) -> datetime | None:
+    """The resolution deadline after a pause from ``paused_at`` to ``resumed_at``.
+
+    The working time left at the pause is granted again from ``resumed_at``; ``None`` means
+    "unchanged" (no deadline, or it had already passed when the pause began).
+    """
+    if due is None or paused_at >= due or resumed_at <= paused_at:
+        return None
+    hours = hours_of(team)
+    left = business_seconds_between(paused_at, due, hours)
+    moved = add_business_time(resumed_at, Duration(left / 60.0, "m"), hours) if left > 0 else due
+    return moved if moved > due else None
+
+
 @dataclass
 class TickResult:
     """What one run of the timers did."""
@@ -141,6 +164,8 @@ class TickResult:
 
 def run_timers(session: Session, *, clock: Clock = system_clock) -> TickResult:
     """Escalate every open case whose first-response or resolution deadline has passed.
+
+    A case waiting on the customer is not escalated for resolution: its clock is paused.
 
     Each breach escalates once (``*_escalated_at`` is set in the same transaction as the
     history event and the queued e-mail to the manager), so running the timers twice, or
@@ -160,10 +185,13 @@ def run_timers(session: Session, *, clock: Clock = system_clock) -> TickResult:
         ("resolution", Case.resolution_due_at, Case.resolved_at, "resolution_escalated_at"),
     )
     for name, due_col, done_col, flag in clocks:
+        statuses = [
+            st for st in OPEN_STATUSES if name == "first_response" or st not in PAUSED_STATUSES
+        ]
         query = (
             select(Case)
             .where(
-                Case.status.in_(OPEN_STATUSES),
+                Case.status.in_(statuses),
                 due_col.is_not(None),
                 due_col <= now,
                 done_col.is_(None),
