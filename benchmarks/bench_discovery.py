@@ -10,11 +10,13 @@ Steps, each a fresh ``cxloop`` process in a new SQLite workspace:
 2. the measurement: ``cxloop themes discover --format json`` (default fast method, TF-IDF/LSA
    + HDBSCAN), wall clock and peak resident memory of the process (sampled every 0.1 s with
    psutil, children included);
-3. the check: a proposal *matches* the planted theme when at least one of its keywords is a
+3. the check: proposals come ranked best first (``proposal_ranking``); a proposal
+   *matches* the planted theme when at least one of its keywords is a
    planted keyword and at least 80% of the feedback behind its representative verbatims is
    truly planted (ground truth from ``feedback_truth.csv``). Recall of the match = planted
    feedback items in the proposal's size / all planted items with text is reported as an
-   estimate from the proposal's size and precision.
+   estimate from the proposal's size and precision. The rank of the match is what a reviewer
+   reading the list from the top experiences (the target: among the first few).
 
 Usage: .venv/bin/python benchmarks/bench_discovery.py [--feedback 100000] [--keep DIR]
 """
@@ -153,6 +155,8 @@ def main() -> None:
         example_ids = [e.get("feedback_id") for e in p.get("examples_full", [])]
         rows.append(
             {
+                "rank": p.get("rank", len(rows) + 1),
+                "score": p.get("score"),
                 "id": p["id"],
                 "label": p["label"],
                 "keywords": kws,
@@ -193,8 +197,10 @@ def main() -> None:
         "time_met": wall <= 300,
         "proposals": [{k: v for k, v in r.items() if k != "example_ids"} for r in rows],
         "planted_theme_found": bool(matches),
+        "planted_theme_rank": min((m["rank"] for m in matches), default=None),
         "matching_proposals": [
             {
+                "rank": m["rank"],
                 "id": m["id"],
                 "label": m["label"],
                 "keywords": m["keywords"],
@@ -211,7 +217,8 @@ def main() -> None:
     print(json.dumps({k: v for k, v in result.items() if k != "proposals"}, indent=1))
     for r in rows:
         print(
-            f"  #{r['id']} {r['label']!r} size {r['size']} kw {', '.join(r['keywords'][:6])} "
+            f"  {r['rank']}. #{r['id']} {r['label']!r} score {r['score']} size {r['size']} "
+            f"kw {', '.join(r['keywords'][:6])} "
             f"example precision {r['example_precision']}"
         )
 

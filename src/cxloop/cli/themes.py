@@ -33,6 +33,10 @@ def discover(
 ) -> None:
     """Find recurring subjects the taxonomy does not cover, and store them as proposals.
 
+    Proposals are listed best first: new, distinctive, coherent subjects before loose or
+    half-covered ones; clusters of opinion words with no subject ("love it") are set aside.
+    The score's parts are in --format json (docs/learning.md explains them).
+
     Example: cxloop themes discover --since 2026-01-01 --min-size 30
     """
     from cxloop.text.proposals import discover_for_workspace
@@ -48,7 +52,9 @@ def discover(
         )
     rows = [
         {
+            "rank": position,
             "id": p.id,
+            "score": round(float((p.params or {}).get("rank", {}).get("score", 0.0)), 3),
             "label": p.label,
             "keywords": ", ".join(p.keywords),
             "size": p.size,
@@ -57,7 +63,7 @@ def discover(
             "trend": p.trend.get("direction"),
             "examples": [e["text"] for e in p.examples],
         }
-        for p in stored
+        for position, p in enumerate(stored, start=1)
     ]
     params = {
         "since": since,
@@ -68,11 +74,14 @@ def discover(
         "sentences": result.n_sentences,
         "clusters": result.n_clusters,
         "covered_by_taxonomy": len(result.covered_clusters),
+        "generic_set_aside": len(result.generic_clusters),
     }
     if fmt is OutputFormat.table:
         console.print(
             f"{result.n_feedback} feedback, {result.n_sentences} sentences, {result.n_clusters} "
-            f"clusters, {len(result.covered_clusters)} already covered by the taxonomy"
+            f"clusters, {len(result.covered_clusters)} already covered by the taxonomy, "
+            f"{len(result.generic_clusters)} generic (opinions with no subject) set aside; "
+            "best first"
         )
         rows = [{k: v for k, v in r.items() if k != "examples"} for r in rows]
     print_rows(

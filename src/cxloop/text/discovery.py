@@ -6,6 +6,10 @@ backend's sentence embeddings; cluster a sample with HDBSCAN, which leaves noise
 instead of forcing every sentence into a theme; assign the remaining sentences to the nearest
 cluster centre when they are close enough; label each cluster by class-based TF-IDF. A cluster
 whose centre is close to an existing theme's definition is covered already and not proposed.
+A second, term-seeded pass finds small subjects as words that keep appearing together.
+Proposals about the same subject are merged, and the rest are ranked best first by
+``proposal_ranking`` (distinctive, coherent, new subjects before stock phrases and loose
+mixtures; clusters of opinion words with no subject are set aside).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -24,6 +28,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from cxloop.errors import NotEstimable
+from cxloop.text.proposal_ranking import CorpusTerms, keyword_tokens, rank_parts
 from cxloop.text.types import ThemeDefinition
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\s+(?:but|however|although)\s+", re.IGNORECASE)
@@ -59,6 +64,18 @@ class Proposal:
     nearest_theme: str | None
     nearest_similarity: float
     signature: str = ""
+    rank: dict[str, Any] = field(default_factory=dict)  # score and its parts, see ranking
+
+
+class _Found(NamedTuple):
+    """A subject found by clustering or co-occurrence, before it becomes a proposal."""
+
+    idx: np.ndarray  # its sentences, most representative first
+    words: list[str]
+    nearest: str | None
+    similarity: float
+    coherence: float
+    novelty: float
 
 
 @dataclass
@@ -69,6 +86,8 @@ class DiscoveryResult:
     n_clusters: int
     covered_clusters: list[dict[str, Any]] = field(default_factory=list)
     method: str = ""
+    #: clusters of opinion words with no subject ("love it", "great service"), not proposed
+    generic_clusters: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _ctfidf_keywords(
@@ -274,9 +293,9 @@ def discover_themes(
     keywords, _ = _ctfidf_keywords(_cluster_docs(sentences, member, best, n_groups), top=6)
     cluster_ids = list(range(n_groups))
 
-    proposals: list[Proposal] = []
     covered: list[dict[str, Any]] = []
     taken: list[set[int]] = []
+    found: list[_Found] = []
 
     def judge(
         idx: np.ndarray, words: list[str], order: np.ndarray, nearest: str | None, similarity: float
@@ -300,7 +319,8 @@ def discover_themes(
             )
             return
         taken.append(members)
-        proposals.append(_proposal(items, sentences, owner, idx[order], words, nearest, similarity))
+        novelty = 1.0 - max(similarity / coverage_threshold, hit_share / keyword_coverage)
+        found.append(_Found(idx[order], words, nearest, similarity, coherence, max(novelty, 0.0)))
 
     for k in range(len(cluster_ids)):
         idx = np.flatnonzero(member & (best == k))
@@ -312,8 +332,97 @@ def discover_themes(
         judge(idx, keywords[k], np.argsort(-sims[idx, k]), nearest, similarity)
     for words, idx, order in _cooccurrence_topics(sentences, taxonomy, min_size, is_opinion):
         judge(idx, words, order, None, 0.0)
-    proposals.sort(key=lambda p: -p.size)
-    return DiscoveryResult(proposals, len(items), n, len(cluster_ids), covered, method)
+    proposals, generic = _ranked_proposals(
+        items, sentences, owner, _merge_duplicates(found), is_opinion
+    )
+    return DiscoveryResult(
+        proposals, len(items), n, len(cluster_ids), covered, method, generic_clusters=generic
+    )
+
+
+def _without_slips(words: list[str], corpus: CorpusTerms) -> list[str]:
+    """Keywords without typing slips ("nothnig" next to "nothing"); never empty."""
+
+    def slipped(word: str) -> bool:
+        return any(t in corpus.index and corpus.slip[corpus.index[t]] for t in word.split())
+
+    return [w for w in words if not slipped(w)] or words[:1]
+
+
+def _merge_duplicates(
+    found: list[_Found],
+    overlap: float = 0.3,
+) -> list[_Found]:
+    """One proposal per subject: two proposals sharing 30% of the smaller one's sentences, or
+    the same two top keywords ("sheets / washes" and "washes / sheets"), become one (the
+    sentences of both, the description of the larger)."""
+    order = sorted(range(len(found)), key=lambda i: -len(found[i].idx))
+    kept: list[_Found] = []
+    kept_sets: list[set[int]] = []
+    for i in order:
+        idx, words = found[i].idx, found[i].words
+        members = set(idx.tolist())
+        top = set(keyword_tokens(words, top=2))
+        for k, (other, other_words, *_) in enumerate(kept):
+            same_words = len(top) >= 2 and top == set(keyword_tokens(other_words, top=2))
+            if same_words or len(members & kept_sets[k]) >= overlap * min(len(members), len(other)):
+                extra = np.array([j for j in idx if j not in kept_sets[k]], dtype=int)
+                kept[k] = kept[k]._replace(idx=np.concatenate([other, extra]))
+                kept_sets[k] |= members
+                break
+        else:
+            kept.append(found[i])
+            kept_sets.append(members)
+    return kept
+
+
+def _ranked_proposals(
+    items: Sequence[DiscoveryInput],
+    sentences: Sequence[str],
+    owner: Sequence[int],
+    found: list[_Found],
+    is_opinion: Callable[[list[str]], np.ndarray] | None,
+) -> tuple[list[Proposal], list[dict[str, Any]]]:
+    """Proposals best first (see ``proposal_ranking``); generic opinion clusters set aside."""
+    corpus = CorpusTerms.build(sentences, _WORD_PATTERN)
+    opinion_of: dict[str, bool] = {}
+    if is_opinion is not None and len(corpus.terms):
+        opinion_of = dict(
+            zip(
+                corpus.terms.tolist(),
+                np.asarray(is_opinion(list(corpus.terms)), dtype=bool).tolist(),
+                strict=True,
+            )
+        )
+        extra = sorted({t for f in found for t in keyword_tokens(f.words, 5)} - set(opinion_of))
+        if extra:
+            opinion_of.update(
+                zip(extra, np.asarray(is_opinion(extra), dtype=bool).tolist(), strict=True)
+            )
+    proposals: list[Proposal] = []
+    generic: list[dict[str, Any]] = []
+    for idx, words, nearest, similarity, coherence, novelty in found:
+        words = _without_slips(words, corpus)
+        proposal = _proposal(items, sentences, owner, idx, words, nearest, similarity)
+        parts = rank_parts(
+            corpus,
+            idx,
+            words,
+            coherence=coherence,
+            novelty=novelty,
+            negative_share=proposal.negative_share,
+            rising=proposal.trend.get("direction") == "rising",
+            opinion=lambda w: opinion_of.get(w, False),
+        )
+        proposal.rank = parts.as_dict()
+        if parts.generic:
+            generic.append({"keywords": words, "size": proposal.size, **proposal.rank})
+        else:
+            proposals.append(proposal)
+    proposals.sort(key=lambda p: -p.rank["score"])
+    for position, p in enumerate(proposals, start=1):
+        p.rank["position"] = position
+    return proposals, generic
 
 
 def _proposal(

@@ -57,7 +57,8 @@ def discover_for_workspace(
     """Run discovery and store its proposals, replacing the previous open ones.
 
     A proposal resembling one a person rejected (same keywords, by Jaccard >= 0.5) is
-    remembered as rejected and not proposed again.
+    remembered as rejected and not proposed again. Proposals come best first (see
+    ``cxloop.text.proposal_ranking``); the score and its parts are kept in ``params["rank"]``.
     """
     taxonomy = load_taxonomy(engine, seed=False)
     with transaction(engine) as session:
@@ -91,6 +92,7 @@ def discover_for_workspace(
                     "method": result.method,
                     "nearest_theme": p.nearest_theme,
                     "nearest_similarity": round(p.nearest_similarity, 3),
+                    "rank": p.rank,
                 },
             )
             session.add(row)
@@ -149,14 +151,24 @@ def reject_proposal(engine: Engine, proposal_id: int) -> None:
         proposal.status, proposal.decided_at = "rejected", utcnow()
 
 
+def _score(proposal: ThemeProposal) -> float:
+    rank = (proposal.params or {}).get("rank") or {}
+    return float(rank.get("score", 0.0))
+
+
 def list_proposals(engine: Engine, status: str | None = "proposed") -> list[dict[str, Any]]:
+    """Stored proposals, the most worth reviewing first (score from ``proposal_ranking``;
+    proposals stored before scoring existed come after, largest first)."""
     with transaction(engine) as session:
-        q = select(ThemeProposal).order_by(ThemeProposal.size.desc())
+        q = select(ThemeProposal).order_by(ThemeProposal.size.desc(), ThemeProposal.id)
         if status:
             q = q.where(ThemeProposal.status == status)
+        found = sorted(session.scalars(q), key=lambda p: -_score(p))
         return [
             {
                 "id": p.id,
+                "rank": position,
+                "score": round(_score(p), 3),
                 "label": p.label,
                 "keywords": p.keywords,
                 "size": p.size,
@@ -165,8 +177,13 @@ def list_proposals(engine: Engine, status: str | None = "proposed") -> list[dict
                 "trend": p.trend.get("direction"),
                 "status": p.status,
                 "examples": p.examples,
+                "why": {
+                    k: v
+                    for k, v in ((p.params or {}).get("rank") or {}).items()
+                    if k not in ("score", "position")
+                },
             }
-            for p in session.scalars(q)
+            for position, p in enumerate(found, start=1)
         ]
 
 
