@@ -170,6 +170,15 @@ def fit_ph(
     edges = np.concatenate([[min(0.0, float(intervals["start"].min()))], qs, [top + 1.0]])
     data = split_bands(intervals[["start", "stop", "event", *cols]], edges)
     data = data[data["exposure"] > 0]
+    # Rows with the same covariates and band are summed (events and exposure): the Poisson
+    # likelihood depends on the data only through these sums, so the estimates and their
+    # standard errors are the same, and the fit runs on thousands of rows instead of
+    # hundreds of thousands (5 s -> 0.2 s for 40,000 customers).
+    data = (
+        data.groupby([*cols, "band"], sort=True, dropna=False)
+        .agg(event=("event", "sum"), exposure=("exposure", "sum"))
+        .reset_index()
+    )
     band_dummies = pd.get_dummies(data["band"], prefix="band", drop_first=True, dtype=float)
     design = pd.concat([data[cols], band_dummies], axis=1)
     design.insert(0, "const", 1.0)

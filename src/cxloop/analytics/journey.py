@@ -70,7 +70,9 @@ def journey_map(
         if c["touchpoint"] == "(all)":
             st = stage_themes[stage_themes["stage"] == c["stage"]]
             for kind, label in (("pain_points", "negative"), ("delights", "positive")):
-                part = st[st["sentiment_label"] == label].sort_values("count", ascending=False)
+                part = st[st["sentiment_label"] == label].sort_values(
+                    ["count", "theme_id"], ascending=[False, True], kind="stable"
+                )
                 items = []
                 for rank, (_, t) in enumerate(part.head(top).iterrows()):
                     item: dict[str, Any] = {

@@ -3,7 +3,17 @@
 Each capability owns one module; add new modules to the import list below.
 """
 
-from cxloop.storage.models import core, delivery, learning, loop, people, plans, text, web
+from cxloop.storage.models import (
+    analytics,
+    core,
+    delivery,
+    learning,
+    loop,
+    people,
+    plans,
+    text,
+    web,
+)
 from cxloop.storage.models.base import Base
 from cxloop.storage.models.core import (
     BusinessMetric,
@@ -36,6 +46,7 @@ __all__ = [
     "ThemeProposal",
     "User",
     "WorkspaceDocument",
+    "analytics",
     "core",
     "delivery",
     "learning",
