@@ -233,7 +233,7 @@ class RollupSource:
             stmt = select(
                 CT.c.customer_id, CT.c.theme_id, data.raw_value(CT.c.first_at), CT.c.mentions
             )
-        return _frame(engine, stmt)
+        return data._rows_frame(engine, stmt)
 
     def customer_nps(self, engine: Engine, scope: Scope) -> pd.DataFrame:
         if not self._hit(self._whole_history(scope)):
@@ -244,7 +244,7 @@ class RollupSource:
             (CN.c.nps_sum / CN.c.nps_n).label("nps_mean"),
             data.raw_value(CN.c.first_detractor),
         )
-        return _frame(engine, stmt)
+        return data._rows_frame(engine, stmt)
 
     # -- everything else is exact --------------------------------------------------------------
 

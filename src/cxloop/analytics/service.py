@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from threadpoolctl import threadpool_limits
 
 from cxloop.analytics import data, rollups
@@ -81,13 +82,24 @@ def run_analysis(
         raise InputError(f"unknown analysis {name!r}", hint="choose one of: " + ", ".join(ANALYSES))
     params = {k: v for k, v in params.items() if v is not None}
     src: Any = data
-    if use_rollups and rollups.ensure_fresh(engine):
+    if use_rollups and _rollups_ready(engine):
         src = RollupSource()
     # The models here are small dense problems: BLAS threads only add contention (measured:
     # churn on the demo took 6.3 s with 2 OpenBLAS threads on a busy 2-core machine, 1.5 s
     # with one).
     with threadpool_limits(limits=1, user_api="blas"):
         return runner(engine, dict(params), src)
+
+
+def _rollups_ready(engine: Engine) -> bool:
+    """Refresh the roll-ups; when that cannot happen now (another process has held SQLite's
+    write lock past the busy timeout), answer from the rows instead of failing."""
+    try:
+        return rollups.ensure_fresh(engine)
+    except OperationalError as exc:
+        if "locked" not in str(exc).lower():
+            raise
+        return False
 
 
 def _min_n(p: dict[str, Any]) -> int:
