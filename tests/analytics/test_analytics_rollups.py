@@ -259,6 +259,11 @@ def test_fresh_rollups_are_not_recomputed(seeded: Engine) -> None:
     run_analysis(seeded, "themes")
     with seeded.connect() as conn:
         assert conn.execute(select(rollups.STATE.c.refreshed_at)).scalar() == stamp
+    with seeded.begin() as conn:  # enrichment rewrites text; no roll-up reads it
+        conn.execute(update(Feedback).where(Feedback.id <= 100).values(text="[redacted]"))
+        conn.execute(update(Customer).where(Customer.id <= 10).values(revenue=5.0))
+    st = rollups.state(seeded)
+    assert st is not None and not st["dirty"]
     _add_feedback(seeded, 2, day=SPIKE_WEEK * 7)
     st = rollups.state(seeded)
     assert st is not None and (st["dirty"] or st["max_feedback_id"] > st["watermark"])

@@ -4,9 +4,10 @@ Revision ID: 0008_analytics_rollups
 Revises: 0007_delivery
 
 Tables mirror ``cxloop.storage.models.analytics``. The triggers record the day and customer
-of every change that can alter a roll-up (see that module): row triggers on SQLite,
-statement triggers with transition tables on PostgreSQL (one INSERT ... SELECT DISTINCT per
-statement, so a bulk load pays once, not once per row). Feedback inserts on SQLite are found
+of every change that can alter a roll-up (see that module): row triggers on SQLite; on
+PostgreSQL statement triggers with transition tables for inserts and deletes (one INSERT ...
+SELECT DISTINCT per statement, so a bulk load pays once, not once per row) and row triggers
+with a WHEN condition for updates of the columns that matter. Feedback inserts on SQLite are found
 by the id watermark instead of a trigger. The roll-ups start unbuilt; the first analysis
 builds them.
 """
@@ -249,7 +250,13 @@ def _sqlite_triggers() -> list[str]:
     return out
 
 
-# --- PostgreSQL: statement triggers with transition tables ------------------------------------
+# --- PostgreSQL: statement triggers for inserts and deletes, row triggers for updates --------
+#
+# Inserts and deletes come in bulk (ingestion, enrichment), so one statement trigger with a
+# transition table marks a whole batch at once. Updates come one row per statement
+# (executemany) and mostly touch columns no roll-up reads (enrichment rewrites the text with
+# its redacted form), so they use row triggers limited by ``UPDATE OF`` and a WHEN condition,
+# which PostgreSQL checks without calling the function.
 
 _PG_DAY = "COALESCE(to_char({0}.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '')"
 
@@ -261,10 +268,19 @@ def _pg_function(name: str, body: str) -> str:
     )
 
 
-def _pg_trigger(name: str, table: str, event: str, tables: str) -> str:
+def _pg_statement_trigger(name: str, table: str, event: str, tables: str) -> str:
     return (
         f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {tables} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+    )
+
+
+def _pg_row_update_trigger(name: str, table: str, columns: tuple[str, ...]) -> str:
+    old = ", ".join(f"OLD.{c}" for c in columns)
+    new = ", ".join(f"NEW.{c}" for c in columns)
+    return (
+        f"CREATE TRIGGER {name} AFTER UPDATE OF {', '.join(columns)} ON {table} "
+        f"FOR EACH ROW WHEN (({old}) IS DISTINCT FROM ({new})) EXECUTE FUNCTION {name}()"
     )
 
 
@@ -278,88 +294,72 @@ def _pg_mark_rows(rows: str) -> str:
     )
 
 
-def _pg_mark_via_feedback(rows: str, customers: bool) -> str:
-    joined = f"{rows} JOIN feedback r ON r.id = t.feedback_id"
+def _pg_mark_via_feedback(source: str, customers: bool) -> str:
+    """Mark the day (and customer) of feedback ``r`` in ``source`` (a FROM ... WHERE ...)."""
     out = (
         "INSERT INTO analytics_dirty_days(day) SELECT DISTINCT "
-        f"{_PG_DAY.format('r')} FROM {joined} ON CONFLICT DO NOTHING;\n"
+        f"{_PG_DAY.format('r')} {source} ON CONFLICT DO NOTHING;\n"
     )
     if customers:
         out += (
             "INSERT INTO analytics_dirty_customers(customer_id) SELECT DISTINCT r.customer_id "
-            f"FROM {joined} WHERE r.customer_id IS NOT NULL ON CONFLICT DO NOTHING;\n"
+            f"{source} AND r.customer_id IS NOT NULL ON CONFLICT DO NOTHING;\n"
         )
     return out
 
 
-def _pg_changed(old: str, new: str, key: str, columns: tuple[str, ...]) -> str:
-    cols_o = ", ".join(f"o.{c}" for c in columns)
-    cols_n = ", ".join(f"n.{c}" for c in columns)
-    return (
-        f"(SELECT o.* FROM {old} o JOIN {new} n ON {key} "
-        f"WHERE ({cols_o}) IS DISTINCT FROM ({cols_n}))"
-    )
-
-
 def _postgres_triggers() -> list[str]:
-    fb_changed_old = _pg_changed("old_rows", "new_rows", "o.id = n.id", FEEDBACK_COLUMNS)
-    fb_changed_new = fb_changed_old.replace("SELECT o.*", "SELECT n.*")
-    specs = [
+    old_new = "FROM (VALUES (OLD.received_at, OLD.customer_id), (NEW.received_at, "
+    old_new += "NEW.customer_id)) AS r(received_at, customer_id)"
+    statement = [
         ("analytics_feedback_insert", "feedback", "INSERT", "NEW TABLE AS new_rows",
          _pg_mark_rows("new_rows r")),
-        ("analytics_feedback_update", "feedback", "UPDATE",
-         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-         _pg_mark_rows(f"{fb_changed_old} r") + _pg_mark_rows(f"{fb_changed_new} r")),
         ("analytics_feedback_delete", "feedback", "DELETE", "OLD TABLE AS old_rows",
          _pg_mark_rows("old_rows r")),
+        # Deleting a customer sets its feedback's customer_id to NULL (foreign key), which
+        # the feedback update trigger records; its per-customer rows are marked here.
+        ("analytics_customers_delete", "customers", "DELETE", "OLD TABLE AS old_rows",
+         "INSERT INTO analytics_dirty_customers(customer_id) SELECT DISTINCT r.id "
+         "FROM old_rows r ON CONFLICT DO NOTHING;\n"),
+    ]  # fmt: skip
+    row = [
+        ("analytics_feedback_update", "feedback", FEEDBACK_COLUMNS,
+         _pg_mark_rows(f"(SELECT * {old_new}) r")),
+        ("analytics_customers_update", "customers", CUSTOMER_COLUMNS,
+         _pg_mark_via_feedback("FROM feedback r WHERE r.customer_id = NEW.id", False)),
     ]  # fmt: skip
     for table, columns, customers in (
         ("enrichments", ENRICHMENT_COLUMNS, False),
         ("feedback_themes", THEME_COLUMNS, True),
     ):
-        key = "o.feedback_id = n.feedback_id" + (
-            " AND o.theme_id = n.theme_id" if table == "feedback_themes" else ""
+        for event, rows in (("insert", "new_rows"), ("delete", "old_rows")):
+            statement.append(
+                (
+                    f"analytics_{table}_{event}",
+                    table,
+                    event.upper(),
+                    f"{'NEW' if event == 'insert' else 'OLD'} TABLE AS {rows}",
+                    _pg_mark_via_feedback(
+                        f"FROM {rows} t JOIN feedback r ON r.id = t.feedback_id WHERE TRUE",
+                        customers,
+                    ),
+                )
+            )
+        row.append(
+            (
+                f"analytics_{table}_update",
+                table,
+                columns,
+                _pg_mark_via_feedback(
+                    "FROM feedback r WHERE r.id IN (OLD.feedback_id, NEW.feedback_id)", customers
+                ),
+            )
         )
-        changed_old = _pg_changed("old_rows", "new_rows", key, columns)
-        changed_new = changed_old.replace("SELECT o.*", "SELECT n.*")
-        specs += [
-            (f"analytics_{table}_insert", table, "INSERT", "NEW TABLE AS new_rows",
-             _pg_mark_via_feedback("new_rows t", customers)),
-            (f"analytics_{table}_delete", table, "DELETE", "OLD TABLE AS old_rows",
-             _pg_mark_via_feedback("old_rows t", customers)),
-            (f"analytics_{table}_update", table, "UPDATE",
-             "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-             _pg_mark_via_feedback(f"{changed_old} t", customers)
-             + _pg_mark_via_feedback(f"{changed_new} t", customers)),
-        ]  # fmt: skip
-    cust_changed = _pg_changed("old_rows", "new_rows", "o.id = n.id", CUSTOMER_COLUMNS)
-    specs.append(
-        (
-            "analytics_customers_update",
-            "customers",
-            "UPDATE",
-            "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-            "INSERT INTO analytics_dirty_days(day) SELECT DISTINCT "
-            f"{_PG_DAY.format('r')} FROM {cust_changed} c JOIN feedback r ON "
-            "r.customer_id = c.id ON CONFLICT DO NOTHING;\n",
-        )
-    )
-    # Deleting a customer sets its feedback's customer_id to NULL (foreign key), which the
-    # feedback update trigger records; its per-customer rows are marked here.
-    specs.append(
-        (
-            "analytics_customers_delete",
-            "customers",
-            "DELETE",
-            "OLD TABLE AS old_rows",
-            "INSERT INTO analytics_dirty_customers(customer_id) SELECT DISTINCT r.id "
-            "FROM old_rows r ON CONFLICT DO NOTHING;\n",
-        )
-    )
     out: list[str] = []
-    for name, table, event, tables, body in specs:
-        out.append(_pg_function(name, body))
-        out.append(_pg_trigger(name, table, event, tables))
+    for name, table, event, tables, body in statement:
+        out += [_pg_function(name, body), _pg_statement_trigger(name, table, event, tables)]
+    for name, table, columns, body in row:
+        out += [_pg_function(name, body), _pg_row_update_trigger(name, table, columns)]
     return out
 
 
