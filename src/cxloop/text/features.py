@@ -18,11 +18,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
+
+from cxloop.text.token_hashing import hashed_ngram_matrix
 
 MAX_CHARS = 5_000
 N_HASH_FEATURES = 2**18
@@ -86,22 +88,30 @@ def clean_texts(texts: Sequence[str | None]) -> list[str]:
     return series.tolist()
 
 
-HASHER = HashingVectorizer(
-    n_features=N_HASH_FEATURES,
-    ngram_range=(1, 2),
-    token_pattern=HASH_TOKEN_PATTERN,
-    alternate_sign=False,
-    binary=True,
-    norm="l2",
-    dtype=np.float32,
-)
+def __getattr__(name: str) -> Any:
+    """``HASHER``, the scikit-learn ``HashingVectorizer`` that :func:`hashed_ngrams` equals, is
+    built on first use: importing scikit-learn costs a second that scoring does not need."""
+    if name == "HASHER":
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        return HashingVectorizer(
+            n_features=N_HASH_FEATURES,
+            ngram_range=(1, 2),
+            token_pattern=HASH_TOKEN_PATTERN,
+            alternate_sign=False,
+            binary=True,
+            norm="l2",
+            dtype=np.float32,
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def hashed_ngrams(texts: Sequence[str]) -> sparse.csr_matrix:
-    """(n, 2**18) L2-normalised binary word 1-2-gram indicators."""
+    """(n, 2**18) L2-normalised binary word 1-2-gram indicators, identical to ``HASHER``'s
+    (computed by :mod:`cxloop.text.token_hashing`, without scikit-learn)."""
     if len(texts) == 0:
         return sparse.csr_matrix((0, N_HASH_FEATURES), dtype=np.float32)
-    return HASHER.transform(texts)
+    return hashed_ngram_matrix(texts, N_HASH_FEATURES, HASH_TOKEN_PATTERN)
 
 
 def cx_cues(texts: Sequence[str]) -> np.ndarray:

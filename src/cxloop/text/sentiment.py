@@ -20,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from cxloop.errors import ConfigError
 from cxloop.text.types import SENTIMENT_LABELS, Sentiment
@@ -90,6 +88,9 @@ class SentimentModel:
     def fit(
         self, blocks: FeatureBlocks, y: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> SentimentModel:
+        from sklearn.exceptions import ConvergenceWarning  # fit only: keeps scoring light
+        from sklearn.linear_model import LogisticRegression
+
         model = LogisticRegression(
             C=self.C,
             solver="saga",

@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
+
+from cxloop.text.token_hashing import vocabulary_counts
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 STATIC_VECTORS_FILE = WEIGHTS_DIR / "static_vectors.npz"
@@ -53,7 +55,14 @@ class StaticVectors:
         )
 
     @cached_property
-    def counter(self) -> CountVectorizer:
+    def index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.vocab)}
+
+    @cached_property
+    def counter(self) -> Any:
+        """The scikit-learn ``CountVectorizer`` that :meth:`word_counts` equals (for checks)."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
         vectorizer = CountVectorizer(
             vocabulary={w: i for i, w in enumerate(self.vocab)},
             token_pattern=TOKEN_PATTERN,
@@ -68,7 +77,7 @@ class StaticVectors:
         return self.vectors * self.weights[:, None]
 
     def word_counts(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self.counter.transform(texts)
+        return vocabulary_counts(texts, self.index, TOKEN_PATTERN)
 
     def from_counts(self, counts: sparse.csr_matrix) -> np.ndarray:
         dense = np.asarray(counts @ self._weighted_table, dtype=np.float32)

@@ -30,19 +30,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction import FeatureHasher
-from sklearn.linear_model import LogisticRegression
 
 from cxloop.errors import InputError
 from cxloop.text.features import (
-    HASHER,
+    HASH_TOKEN_PATTERN,
     MAX_CHARS,
     N_HASH_FEATURES,
     clause_split,
     clean_texts,
 )
 from cxloop.text.sentiment import SAGA_EPOCHS, FeatureBlocks, sentiments_from_proba
+from cxloop.text.token_hashing import hash_columns, ngram_analyzer
 from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
 
 Featurizer = Callable[[Sequence[str]], FeatureBlocks]
@@ -135,8 +133,7 @@ class ThemeClassifier:
     def _fit_keywords(self, taxonomy: Sequence[ThemeDefinition]) -> None:
         """Keyword (and plural) hits are read from the hashed n-gram columns of the text, so
         matching keywords costs no extra pass over the text."""
-        analyzer = HASHER.build_analyzer()
-        hasher = FeatureHasher(N_HASH_FEATURES, input_type="string", alternate_sign=False)
+        analyzer = ngram_analyzer(HASH_TOKEN_PATTERN)
         rows, cols = [], []
         for index, theme in enumerate(taxonomy):
             terms = set()
@@ -147,7 +144,7 @@ class ThemeClassifier:
                 tokens = analyzer(term)
                 if not tokens or len(tokens[-1].split()) != len(term.split()):
                     continue  # the term does not survive tokenisation as one n-gram
-                rows.append(int(hasher.transform([[tokens[-1]]]).indices[0]))
+                rows.append(int(hash_columns([tokens[-1]], N_HASH_FEATURES)[0]))
                 cols.append(index)
         columns = sorted(set(rows))
         position = {c: i for i, c in enumerate(columns)}
@@ -171,6 +168,9 @@ class ThemeClassifier:
         for anchor, owner in zip(anchors, owners, strict=True):
             if owner in taught:
                 text_themes.setdefault(anchor, set()).add(owner)
+        from sklearn.exceptions import ConvergenceWarning  # fit only: keeps scoring light
+        from sklearn.linear_model import LogisticRegression
+
         texts = list(text_themes)
         design = self._design(self.featurize(clean_texts(texts)))
         for index in taught:
