@@ -40,14 +40,24 @@ class LinearHeadsBackend:
             self._classifiers = OrderedDict()
         key = taxonomy_key(taxonomy)
         if key not in self._classifiers:
-            options = {"threshold": 0.5, **self.classifier_options}
-            self._classifiers[key] = ThemeClassifier(
-                self.featurize, self.calibration, **options
-            ).fit(taxonomy)
-            while len(self._classifiers) > _CACHE_SIZE:
-                self._classifiers.popitem(last=False)
+            self.install_classifier(taxonomy, self.new_classifier().fit(taxonomy))
         self._classifiers.move_to_end(key)
         return self._classifiers[key]
+
+    def new_classifier(self) -> ThemeClassifier:
+        """An unfitted classifier on this backend's features, calibration and options."""
+        options = {"threshold": 0.5, **self.classifier_options}
+        return ThemeClassifier(self.featurize, self.calibration, **options)
+
+    def install_classifier(
+        self, taxonomy: Sequence[ThemeDefinition], classifier: ThemeClassifier
+    ) -> None:
+        """Use ``classifier`` (fitted on ``taxonomy``, e.g. restored by the engine cache)."""
+        if not hasattr(self, "_classifiers"):
+            self._classifiers = OrderedDict()
+        self._classifiers[taxonomy_key(taxonomy)] = classifier
+        while len(self._classifiers) > _CACHE_SIZE:
+            self._classifiers.popitem(last=False)
 
     def analyse(
         self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
