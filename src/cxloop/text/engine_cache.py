@@ -1,17 +1,21 @@
-"""A disk cache of warmed-up text engines, so start-up does not dominate short runs.
+"""A disk cache of fitted theme classifiers, so start-up does not dominate short runs.
 
-Loading a backend and fitting its theme classifier for a taxonomy can take far longer than
-scoring a file of ten thousand comments (for ``fast`` with the default taxonomy: seconds of
-loading and fitting against a fraction of a second to unpickle the result). The warmed engine
-is therefore pickled once per (backend, options, taxonomy, journey, code and weights) and
-reused by later runs.
+Fitting a backend's theme classifier for a taxonomy means featurising every anchor and example
+(MiniLM for ``embedding``) and fitting a logistic regression per taught theme; for ``fast``
+with the default taxonomy that alone imports scikit-learn (about a second) and takes about as
+long as scoring a 15,000-row file. The fitted state is a handful of numeric arrays, so it is
+written once per (backend, options, taxonomy, journey, code and weights) as a small ``.npz``
+file — plain arrays, read back with ``allow_pickle=False``, so a cache file can never run code
+— and installed into a freshly loaded backend by later runs. The backend's own weights are
+``.npz`` files already and load in milliseconds.
 
-The key covers everything that changes results: the backend name and options, the taxonomy
-and journey fingerprints, the pipeline version, and the size and modification time of every
-file of the ``cxloop.text`` package (code and shipped weights), so an upgrade or retraining
-invalidates it. Engines that hold PyTorch models are not cached (large, and fragile to
-unpickle). Only files this module wrote are read back: the cache lives in the workspace
-(``$CXLOOP_HOME/cache``) or the user's cache folder, which only that user can write.
+The key covers everything that changes results: the backend name, options and version (model
+folder and device for ``embedding``), the taxonomy and journey fingerprints, the pipeline
+version, and the size and modification time of every file of the ``cxloop.text`` package
+(code and shipped weights), so an upgrade or retraining invalidates it. A classifier whose
+fitted state holds anything but arrays, sparse matrices and the per-theme example models is
+simply not cached (it is fitted each run, as before). The cache lives in the workspace
+(``$CXLOOP_HOME/cache``) or the user's cache folder (``~/.cache/cxloop``).
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from cxloop.text.journey import Journey, default_journey
 from cxloop.text.pipeline import PIPELINE_VERSION, TextEngine
@@ -33,9 +38,7 @@ from cxloop.text.taxonomy import default_taxonomy, taxonomy_fingerprint
 from cxloop.text.types import ThemeDefinition
 
 log = logging.getLogger(__name__)
-#: Engines bigger than this are not written (MB).
-MAX_CACHE_MB = 300
-#: Engines kept per backend (one per taxonomy/journey in use).
+#: Classifier files kept per backend (one per taxonomy/journey in use).
 KEEP_PER_BACKEND = 4
 _TEXT_PACKAGE = Path(__file__).resolve().parent
 
@@ -75,6 +78,17 @@ def engine_key(
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _backend_identity(backend: Any) -> dict[str, str]:
+    """What, beyond its name, makes a loaded backend featurise differently."""
+    encoder = getattr(backend, "encoder", None)
+    return {
+        "version": str(getattr(backend, "version", "")),
+        "model_path": str(getattr(encoder, "model_path", "")),
+        "device": str(getattr(encoder, "device", "")),
+        "precision": str(getattr(encoder, "precision", "")),
+    }
+
+
 def load_engine(
     backend: str | Any,
     taxonomy: Sequence[ThemeDefinition] | None = None,
@@ -82,65 +96,136 @@ def load_engine(
     *,
     cache_dir: Path | None = None,
 ) -> TextEngine:
-    """A warmed-up :class:`TextEngine`, from the cache when possible.
+    """A :class:`TextEngine` whose theme classifier is fitted (restored from the cache when
+    possible).
 
     ``backend`` given as an object (not a name) is used as it is, without caching; so is any
-    backend when ``cache_dir`` is None.
+    backend when ``cache_dir`` is None, and any backend without a linear-heads classifier.
     """
     taxonomy = tuple(default_taxonomy() if taxonomy is None else taxonomy)
     journey = journey or default_journey()
-    if cache_dir is None or not isinstance(backend, str):
-        return TextEngine(backend, taxonomy, journey)
-    path = cache_dir / f"engine-{backend}-{engine_key(backend, taxonomy, journey)[:24]}.pkl"
+    engine = TextEngine(backend, taxonomy, journey)
+    model: Any = engine.backend
+    if (
+        cache_dir is None
+        or not isinstance(backend, str)
+        or not taxonomy
+        or not callable(getattr(model, "new_classifier", None))
+        or not callable(getattr(model, "install_classifier", None))
+    ):
+        return engine
+    key = engine_key(backend, taxonomy, journey, _backend_identity(model))
+    path = cache_dir / f"classifier-{backend}-{key[:24]}.npz"
     if path.is_file():
         try:
-            with path.open("rb") as handle:
-                engine = pickle.load(handle)  # noqa: S301 - a file this module wrote, see above
-            if isinstance(engine, TextEngine):
-                return engine
+            classifier = model.new_classifier()
+            restore_fitted(classifier, taxonomy, path)
+            model.install_classifier(taxonomy, classifier)
+            return engine
         except Exception as exc:  # a damaged or outdated cache file is rebuilt, never fatal
-            log.warning("ignoring unreadable engine cache %s: %s", path, exc)
-    engine = TextEngine(backend, taxonomy, journey)
-    engine.warm_up()
-    if not _holds_torch(engine):
-        _write(path, engine, backend)
+            log.warning("ignoring unreadable classifier cache %s: %s", path, exc)
+    fitted = model.classifier(taxonomy)
+    arrays = fitted_arrays(fitted, taxonomy)
+    if arrays is not None:
+        _write(path, arrays, backend)
     return engine
 
 
-def _holds_torch(engine: TextEngine) -> bool:
-    """Whether the engine's backend keeps a PyTorch model (checked on the object, not on
-    whether torch happens to be imported elsewhere in the process)."""
-    seen: set[int] = set()
-    stack: list[Any] = [engine.backend]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or len(seen) > 200:
+# --- fitted state as plain arrays -----------------------------------------------------------
+
+
+def fitted_arrays(classifier: Any, taxonomy: Sequence[ThemeDefinition]) -> dict[str, Any] | None:
+    """The fitted attributes (names ending in ``_``) of ``classifier`` as named arrays, or
+    None when one of them is of a kind this cache does not know (then nothing is cached)."""
+    from scipy import sparse
+
+    arrays: dict[str, Any] = {}
+    for name, value in vars(classifier).items():
+        if not name.endswith("_") or name.startswith("_"):
             continue
-        seen.add(id(obj))
-        if type(obj).__module__.split(".")[0] in ("torch", "sentence_transformers", "transformers"):
-            return True
-        if hasattr(obj, "__dict__"):
-            stack.extend(v for v in vars(obj).values() if hasattr(v, "__dict__"))
-    return False
+        if name == "themes_":
+            if list(value) != list(taxonomy):
+                return None
+        elif isinstance(value, np.ndarray) and value.dtype != object:
+            arrays[f"array.{name}"] = value
+        elif sparse.issparse(value):
+            csr = sparse.csr_matrix(value)
+            arrays[f"csr.{name}.data"] = csr.data
+            arrays[f"csr.{name}.indices"] = csr.indices
+            arrays[f"csr.{name}.indptr"] = csr.indptr
+            arrays[f"csr.{name}.shape"] = np.array(csr.shape, dtype=np.int64)
+        elif _is_head_dict(value):
+            keys = sorted(value)
+            width = len(value[keys[0]][0]) if keys else 0
+            arrays[f"heads.{name}.keys"] = np.array(keys, dtype=np.int64)
+            arrays[f"heads.{name}.coef"] = (
+                np.stack([value[k][0] for k in keys]) if keys else np.zeros((0, width), np.float32)
+            )
+            arrays[f"heads.{name}.intercept"] = np.array([value[k][1] for k in keys], np.float64)
+            arrays[f"heads.{name}.weight"] = np.array([value[k][2] for k in keys], np.float64)
+        else:
+            log.info("theme classifier not cached: fitted attribute %s is a %s", name, type(value))
+            return None
+    return arrays
 
 
-def _write(path: Path, engine: TextEngine, name: str) -> None:
-    try:
-        data = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # an engine that cannot be pickled simply is not cached
-        log.info("text engine not cached: %s", exc)
-        return
-    if len(data) > MAX_CACHE_MB * 1_000_000:
-        return
+def _is_head_dict(value: Any) -> bool:
+    """``{theme index: (coef array, intercept, weight)}``: the per-theme example models."""
+    return isinstance(value, dict) and all(
+        isinstance(k, int)
+        and isinstance(v, tuple)
+        and len(v) == 3
+        and isinstance(v[0], np.ndarray)
+        and all(isinstance(x, float | int) for x in v[1:])
+        for k, v in value.items()
+    )
+
+
+def restore_fitted(classifier: Any, taxonomy: Sequence[ThemeDefinition], path: Path) -> None:
+    """Set the fitted attributes saved by :func:`fitted_arrays` on an unfitted classifier."""
+    from scipy import sparse
+
+    state: dict[str, Any] = {"themes_": list(taxonomy)}
+    with np.load(path, allow_pickle=False) as data:
+        names = set(data.files)
+        for key in names:
+            kind, name, *_ = key.split(".")
+            if kind == "array":
+                state[name] = data[key]
+            elif kind == "csr" and key.endswith(".data"):
+                state[name] = sparse.csr_matrix(
+                    (data[key], data[f"csr.{name}.indices"], data[f"csr.{name}.indptr"]),
+                    shape=tuple(int(v) for v in data[f"csr.{name}.shape"]),
+                )
+            elif kind == "heads" and key.endswith(".keys"):
+                coef = data[f"heads.{name}.coef"]
+                intercept = data[f"heads.{name}.intercept"]
+                weight = data[f"heads.{name}.weight"]
+                state[name] = {
+                    int(k): (coef[i], float(intercept[i]), float(weight[i]))
+                    for i, k in enumerate(data[key])
+                }
+    unfitted = [n for n in vars(classifier) if n.endswith("_") and not n.startswith("_")]
+    if unfitted:
+        raise ValueError(f"classifier already has fitted attributes {unfitted}")
+    for name, value in state.items():
+        setattr(classifier, name, value)
+
+
+def _write(path: Path, arrays: dict[str, Any], name: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        older = sorted(path.parent.glob(f"engine-{name}-*.pkl"), key=lambda p: p.stat().st_mtime)
+        for stale in path.parent.glob(f"engine-{name}-*.pkl"):  # caches of older versions
+            stale.unlink(missing_ok=True)
+        older = sorted(
+            path.parent.glob(f"classifier-{name}-*.npz"), key=lambda p: p.stat().st_mtime
+        )
         for old in older[: -(KEEP_PER_BACKEND - 1)]:
             old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            np.savez(handle, **arrays)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except OSError as exc:
-        log.info("text engine not cached at %s: %s", path, exc)
+        log.info("theme classifier not cached at %s: %s", path, exc)
