@@ -293,7 +293,8 @@ def _enrich(
     spec = backend if backend is not None else settings.text_backend
     from cxloop.text.engine_cache import load_engine
 
-    engine = load_engine(spec, taxonomy, journey, cache_dir=settings.home / "cache")
+    cache_dir = settings.home / "cache"
+    engine = load_engine(spec, taxonomy, journey, cache_dir=cache_dir)
     from cxloop.text.model_registry import TaughtBackend, with_workspace_models
 
     engine = with_workspace_models(db, engine)  # taught heads and corrections, if any
@@ -330,7 +331,9 @@ def _enrich(
 
     try:
         batches = _pending_batches(db, version, batch_size, limit)
-        for keys, results in analyze_batches(engine, batches, workers, backend_spec=spec):
+        for keys, results in analyze_batches(
+            engine, batches, workers, backend_spec=spec, cache_dir=cache_dir
+        ):
             themes_assigned += _store_batch(
                 db, keys, results, theme_id_by_name, settings.keep_original_text
             )

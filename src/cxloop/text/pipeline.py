@@ -16,11 +16,13 @@ language the backend was not trained on keeps its result but with confidence cap
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from cxloop.text.backends.base import TextBackend, get_backend
@@ -185,16 +187,33 @@ _WORKER_ENGINE: TextEngine | None = None
 
 
 def _init_worker(
-    backend: BackendSpec, taxonomy: tuple[ThemeDefinition, ...], journey: Journey
+    backend: BackendSpec,
+    taxonomy: tuple[ThemeDefinition, ...],
+    journey: Journey,
+    workers: int,
+    cache_dir: Path | None = None,
 ) -> None:
     global _WORKER_ENGINE
     if _WORKER_ENGINE is None or _WORKER_ENGINE.taxonomy != taxonomy:
-        _WORKER_ENGINE = TextEngine(backend, taxonomy, journey)
+        if cache_dir is not None and isinstance(backend, str):
+            from cxloop.text.engine_cache import load_engine  # the parent wrote the classifier
+
+            _WORKER_ENGINE = load_engine(backend, taxonomy, journey, cache_dir=cache_dir)
+        else:
+            _WORKER_ENGINE = TextEngine(backend, taxonomy, journey)
+    if "torch" in sys.modules:  # each worker gets its share of the cores, not all of them
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
-def _analyze_in_worker(items: list[TextItem]) -> list[TextAnalysis]:
+def _run_in_worker(task: Callable[[TextEngine, Any], Any], payload: Any) -> Any:
     assert _WORKER_ENGINE is not None
-    return _WORKER_ENGINE.analyze(items)
+    return task(_WORKER_ENGINE, payload)
+
+
+def _analyze_items(engine: TextEngine, items: list[TextItem]) -> list[TextAnalysis]:
+    return engine.analyze(items)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -205,43 +224,61 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork")
 
 
-def analyze_batches(
+def map_batches(
     engine: TextEngine,
-    batches: Iterable[tuple[Any, list[TextItem]]],
+    batches: Iterable[tuple[Any, Any]],
+    task: Callable[[TextEngine, Any], Any],
     workers: int = 1,
     backend_spec: BackendSpec | None = None,
-) -> Iterator[tuple[Any, list[TextAnalysis]]]:
-    """Analyse ``(key, items)`` batches, yielding ``(key, results)`` in input order.
+    cache_dir: Path | None = None,
+) -> Iterator[tuple[Any, Any]]:
+    """Run ``task(engine, payload)`` for ``(key, payload)`` batches, yielding ``(key, result)``
+    in input order.
 
     With ``workers > 1`` batches run on a process pool (at most two batches per worker in
     flight, so memory stays bounded); the caller consumes results in order, which keeps the
-    single writer of the database simple and the run resumable.
+    single writer of the database or file simple and the run resumable. ``task`` must be a
+    module-level function (it is sent to the workers by reference). Forked workers inherit the
+    loaded, warmed engine; spawned ones (PyTorch loaded) load ``backend_spec`` themselves,
+    restoring the fitted theme classifier from ``cache_dir`` when given.
     """
     if workers <= 1:
-        for key, items in batches:
-            yield key, engine.analyze(items)
+        for key, payload in batches:
+            yield key, task(engine, payload)
         return
     global _WORKER_ENGINE
     context = _pool_context()
     if context.get_start_method() == "fork":
         engine.warm_up()  # fit once here; the forked workers inherit the fitted engine
         _WORKER_ENGINE = engine
-        initargs: tuple[Any, ...] = (engine.backend, engine.taxonomy, engine.journey)
+        initargs: tuple[Any, ...] = (engine.backend, engine.taxonomy, engine.journey, workers)
     else:
         spec = backend_spec if backend_spec is not None else engine.backend
-        initargs = (spec, engine.taxonomy, engine.journey)
-    pending: deque[tuple[Any, Future[list[TextAnalysis]]]] = deque()
+        initargs = (spec, engine.taxonomy, engine.journey, workers, cache_dir)
+    pending: deque[tuple[Any, Future[Any]]] = deque()
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=initargs
     ) as pool:
-        for key, items in batches:
-            pending.append((key, pool.submit(_analyze_in_worker, items)))
+        for key, payload in batches:
+            pending.append((key, pool.submit(_run_in_worker, task, payload)))
             while len(pending) >= 2 * workers:
                 done_key, future = pending.popleft()
                 yield done_key, future.result()
         while pending:
             done_key, future = pending.popleft()
             yield done_key, future.result()
+
+
+def analyze_batches(
+    engine: TextEngine,
+    batches: Iterable[tuple[Any, list[TextItem]]],
+    workers: int = 1,
+    backend_spec: BackendSpec | None = None,
+    cache_dir: Path | None = None,
+) -> Iterator[tuple[Any, list[TextAnalysis]]]:
+    """Analyse ``(key, items)`` batches, yielding ``(key, results)`` in input order (see
+    :func:`map_batches` for how ``workers`` are used)."""
+    yield from map_batches(engine, batches, _analyze_items, workers, backend_spec, cache_dir)
 
 
 _ENRICH_NAMES = ("ENRICH_LOCK_KEY", "EnrichResult", "count_pending", "enrich_workspace")

@@ -18,7 +18,7 @@ from typing import Any
 from cxloop.errors import InputError
 from cxloop.text.engine_cache import load_engine
 from cxloop.text.journey import Journey, JourneyContext
-from cxloop.text.pipeline import BackendSpec, TextItem, analyze_batches
+from cxloop.text.pipeline import BackendSpec, TextEngine, TextItem, map_batches
 from cxloop.text.types import TextAnalysis, ThemeDefinition
 
 #: The columns ``score`` appends, in order.
@@ -109,7 +109,12 @@ class _Writer:
 
     def write(self, frame: Any) -> None:
         mode = "a" if self.started else "w"
-        if self.fmt in ("csv", "tsv"):
+        if isinstance(frame, CsvText):
+            with self.path.open(mode, encoding="utf-8", newline="") as handle:
+                if not self.started:
+                    handle.write(frame.header)
+                handle.write(frame.body)
+        elif self.fmt in ("csv", "tsv"):
             frame.to_csv(
                 self.path,
                 sep="," if self.fmt == "csv" else "\t",
@@ -160,6 +165,69 @@ def result_columns(results: Sequence[TextAnalysis]) -> dict[str, list[Any]]:
     }
 
 
+@dataclass(frozen=True)
+class _ChunkColumns:
+    """Which columns of a chunk the engine reads, and how its output is returned."""
+
+    text: str
+    title: str | None
+    channel: str | None
+    redact: bool
+    fmt: str
+
+
+@dataclass(frozen=True)
+class CsvText:
+    """A scored chunk already rendered as CSV/TSV text (header line separate), so workers do
+    the formatting and the writing process only appends."""
+
+    header: str
+    body: str
+
+
+def _items_of(frame: Any, columns: _ChunkColumns) -> list[TextItem]:
+    texts = [_text_or_none(v) for v in frame[columns.text].tolist()]
+    titles = (
+        [_text_or_none(v) for v in frame[columns.title].tolist()]
+        if columns.title
+        else [None] * len(texts)
+    )
+    channels = (
+        [_text_or_none(v) for v in frame[columns.channel].tolist()]
+        if columns.channel
+        else [None] * len(texts)
+    )
+    return [
+        TextItem(
+            text=texts[i],
+            title=titles[i],
+            context=JourneyContext(channels=(c,)) if (c := channels[i]) else None,
+        )
+        for i in range(len(texts))
+    ]
+
+
+def score_chunk(engine: TextEngine, payload: tuple[Any, _ChunkColumns]) -> Any:
+    """Score one chunk: every input column plus the engine's (run in a worker process when
+    ``workers > 1``). CSV/TSV output comes back as :class:`CsvText`."""
+    frame, columns = payload
+    results = engine.analyze(_items_of(frame, columns))
+    out = frame.copy()
+    if columns.redact:
+        out[columns.text] = [r.redacted_text for r in results]
+        if columns.title:
+            out[columns.title] = [r.redacted_title for r in results]
+    for name, values in result_columns(results).items():
+        out[f"cx_{name}" if name in frame.columns else name] = values
+    if columns.fmt in ("csv", "tsv"):
+        sep = "," if columns.fmt == "csv" else "\t"
+        return CsvText(
+            header=out.iloc[:0].to_csv(None, sep=sep, index=False),
+            body=out.to_csv(None, sep=sep, index=False, header=False),
+        )
+    return out
+
+
 @dataclass
 class ScoreResult:
     input: str
@@ -187,7 +255,7 @@ def score_file(
     channel_column: str | None = None,
     redact_text: bool = False,
     workers: int = 1,
-    chunk_rows: int = 2000,
+    chunk_rows: int = 1000,
     cache_dir: Path | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> ScoreResult:
@@ -204,9 +272,10 @@ def score_file(
         raise InputError("the output file must differ from the input file")
     engine = load_engine(backend, taxonomy, journey, cache_dir=cache_dir)
     writer = _Writer(output_path)
+    columns = _ChunkColumns(text_column, title_column, channel_column, redact_text, writer.fmt)
     rows = 0
 
-    def batches() -> Iterator[tuple[Any, list[TextItem]]]:
+    def chunks() -> Iterator[tuple[int, tuple[Any, _ChunkColumns]]]:
         for frame in read_chunks(input_path, chunk_rows):
             for column in (text_column, title_column, channel_column):
                 if column and column not in frame.columns:
@@ -214,41 +283,16 @@ def score_file(
                         f"column '{column}' is not in {input_path.name}",
                         hint=f"columns are: {', '.join(map(str, frame.columns))}",
                     )
-            texts = [_text_or_none(v) for v in frame[text_column].tolist()]
-            titles = (
-                [_text_or_none(v) for v in frame[title_column].tolist()]
-                if title_column
-                else [None] * len(texts)
-            )
-            channels = (
-                [_text_or_none(v) for v in frame[channel_column].tolist()]
-                if channel_column
-                else [None] * len(texts)
-            )
-            items = [
-                TextItem(
-                    text=texts[i],
-                    title=titles[i],
-                    context=JourneyContext(channels=(c,)) if (c := channels[i]) else None,
-                )
-                for i in range(len(texts))
-            ]
-            yield frame, items
+            yield len(frame), (frame, columns)
 
     try:
-        for frame, results in analyze_batches(engine, batches(), workers, backend_spec=backend):
-            columns = result_columns(results)
-            out = frame.copy()
-            if redact_text:
-                out[text_column] = [r.redacted_text for r in results]
-                if title_column:
-                    out[title_column] = [r.redacted_title for r in results]
-            for name, values in columns.items():
-                out[f"cx_{name}" if name in frame.columns else name] = values
-            writer.write(out)
-            rows += len(results)
+        for n_rows, scored in map_batches(
+            engine, chunks(), score_chunk, workers, backend_spec=backend, cache_dir=cache_dir
+        ):
+            writer.write(scored)
+            rows += n_rows
             if on_rows is not None:
-                on_rows(len(results))
+                on_rows(n_rows)
     finally:
         writer.close()
     if not writer.started:
