@@ -3,6 +3,8 @@ langdetect with a fixed seed for the rest, and ``und`` when there is nothing to 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cxloop.text.language import UNDETERMINED, detect_language, detect_languages
@@ -51,3 +53,28 @@ def test_deterministic_on_ambiguous_text() -> None:
 def test_batch_matches_single() -> None:
     texts = ["hello there", "muy malo el servicio", None]
     assert detect_languages(texts) == [detect_language(t) for t in texts]
+
+
+def test_profile_array_cache_gives_langdetects_own_probabilities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    from cxloop.text import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    texts = ["Посылка так и не пришла", "这是中文", "هذا نص عربي", "Tämä on suomea", "yo no sé"]
+    parsed = DetectorFactory()
+    parsed.load_profile(PROFILES_DIRECTORY)
+    parsed.set_seed(0)
+    built = language._load_factory()  # parses the profiles and writes the array file
+    assert list((tmp_path / "cxloop").glob("langdetect-profiles-*.npz"))
+    cached = language._load_factory()  # reads the array file
+    assert type(cached.word_lang_prob_map).__name__ == "_ProfileRows"
+    for text in texts:
+        answers = []
+        for factory in (parsed, built, cached):
+            detector = factory.create()
+            detector.append(text)
+            answers.append([(p.lang, p.prob) for p in detector.get_probabilities()])
+        assert answers[0] == answers[1] == answers[2]

@@ -11,9 +11,12 @@ langdetect with a fixed seed so that a text always gets the same answer.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 UNDETERMINED = "und"
@@ -53,6 +56,13 @@ _STOPWORD_TEXT = {
     ),
 }
 _STOPWORDS = {lang: frozenset(words.split()) for lang, words in _STOPWORD_TEXT.items()}
+_LANGS = tuple(_STOPWORDS)
+_ALL_STOPWORDS = frozenset().union(*_STOPWORDS.values())
+#: Stop-word -> indices (in ``_LANGS``) of the languages it belongs to.
+_WORD_LANGS = {
+    word: tuple(i for i, lang in enumerate(_LANGS) if word in _STOPWORDS[lang])
+    for word in _ALL_STOPWORDS
+}
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _LETTER = re.compile(r"[^\W\d_]")
 _NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
@@ -61,6 +71,8 @@ _LOCK = threading.Lock()
 #: millisecond; three already agree on everything but near-ties.
 _TRIALS = 3
 _FACTORY: Any = None
+#: Bump when the layout of the cached profile arrays changes.
+_FORMAT = "1"
 
 
 def _is_latin(text: str) -> bool:
@@ -73,7 +85,14 @@ def _is_latin(text: str) -> bool:
 
 
 def _stopword_guess(words: frozenset[str], ascii_letters: bool) -> str | None:
-    scores = {lang: len(words & stop) for lang, stop in _STOPWORDS.items()}
+    hits = words & _ALL_STOPWORDS  # one set operation; most words are no stop-word at all
+    if not hits:
+        return "en" if ascii_letters else None  # every score is 0: the rules below say so
+    counts = [0] * len(_LANGS)
+    for word in hits:
+        for index in _WORD_LANGS[word]:
+            counts[index] += 1
+    scores = dict(zip(_LANGS, counts, strict=True))
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
     if top >= 2 and top >= 2 * second:
@@ -87,17 +106,102 @@ def _stopword_guess(words: frozenset[str], ascii_letters: bool) -> str | None:
     return None
 
 
+class _ProfileRows:
+    """langdetect's n-gram -> per-language probability map, read from a compact array file.
+
+    ``DetectorFactory.load_profile`` parses 55 JSON profiles into 88,000 Python lists (about
+    0.4 s per process, paid again by every worker); the same numbers as one sparse matrix in an
+    ``.npz`` load in milliseconds, and a row is built only for the n-grams a text contains.
+    Detection only uses ``in`` and ``[]`` on this map, so results are identical.
+    """
+
+    def __init__(self, words: list[str], indptr: Any, indices: Any, data: Any, width: int) -> None:
+        self._index = dict(zip(words, range(len(words)), strict=True))
+        self._indptr, self._indices, self._data = indptr, indices, data
+        self._width = width
+        self._rows: dict[str, list[float]] = {}
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._index
+
+    def __getitem__(self, word: str) -> list[float]:
+        row = self._rows.get(word)
+        if row is None:
+            i = self._index[word]
+            start, end = int(self._indptr[i]), int(self._indptr[i + 1])
+            row = [0.0] * self._width
+            for j, value in zip(
+                self._indices[start:end].tolist(), self._data[start:end].tolist(), strict=True
+            ):
+                row[j] = value
+            self._rows[word] = row
+        return row
+
+
+def _profile_cache_path() -> Path:
+    from importlib.metadata import version
+
+    from cxloop.text.engine_cache import user_cache_dir
+
+    return user_cache_dir() / f"langdetect-profiles-{version('langdetect')}-{_FORMAT}.npz"
+
+
+def _load_factory() -> Any:
+    """A seeded langdetect factory, its profiles from the array cache when present."""
+    import numpy as np
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    path = _profile_cache_path()
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            langs = data["langs"].tolist()
+            factory.word_lang_prob_map = _ProfileRows(
+                data["words"].tolist(), data["indptr"], data["indices"], data["data"], len(langs)
+            )
+            factory.langlist = langs
+    except (OSError, KeyError, ValueError):
+        factory.load_profile(PROFILES_DIRECTORY)
+        _save_profiles(path, factory)
+    factory.set_seed(0)
+    return factory
+
+
+def _save_profiles(path: Path, factory: Any) -> None:
+    import numpy as np
+
+    words = list(factory.word_lang_prob_map)
+    indptr, indices, data = [0], [], []
+    for word in words:
+        for j, value in enumerate(factory.word_lang_prob_map[word]):
+            if value != 0.0:
+                indices.append(j)
+                data.append(value)
+        indptr.append(len(indices))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(
+                handle,
+                words=np.array(words),
+                langs=np.array(factory.langlist),
+                indptr=np.array(indptr, dtype=np.int64),
+                indices=np.array(indices, dtype=np.int32),
+                data=np.array(data, dtype=np.float64),
+            )
+        os.replace(tmp, path)
+    except OSError:
+        pass  # no cache folder: the profiles are parsed again next time
+
+
 def _langdetect(text: str) -> str:
     global _FACTORY
-    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
     from langdetect.lang_detect_exception import LangDetectException
 
     with _LOCK:
         if _FACTORY is None:
-            factory = DetectorFactory()
-            factory.load_profile(PROFILES_DIRECTORY)
-            factory.set_seed(0)
-            _FACTORY = factory
+            _FACTORY = _load_factory()
         try:
             detector = _FACTORY.create()
             detector.n_trial = _TRIALS

@@ -27,6 +27,7 @@ _NEWLINES = re.compile(r"\n{3,}")
 _SPLIT = re.compile(
     r"(?<=[.!?。！？])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9¿¡À-ÖØ-Þ])|\n{2,}|(?<=[。！？])"
 )
+_ENDS = ".!?。！？"
 _ABBREVIATION_TEXT = (
     "approx apr aug co corp dec dept dr e.g etc feb fig i.e inc jan jr jul jun ltd mar mr mrs "
     "ms no nov nr oct prof sep sept sr st vs "
@@ -62,6 +63,9 @@ def split_sentences(text: str | None) -> list[str]:
     :data:`MAX_SENTENCE_CHARS` characters); no sentence is empty."""
     if not text or not text.strip():
         return []
+    if "\n\n" not in text and not any(mark in text for mark in _ENDS):
+        # No sentence end anywhere (most short comments): one sentence, spaces collapsed.
+        return [" ".join(text.split())[:MAX_SENTENCE_CHARS]]
     pieces = _SPLIT.split(text)
     sentences: list[str] = []
     carry = ""
