@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from sqlalchemy import Engine, select
 
 from cxloop.errors import InputError
-from cxloop.storage.db import transaction
-from cxloop.storage.models import WorkspaceDocument
 from cxloop.text.types import ThemeMatch
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 DOCUMENT_KEY = "journey"
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
@@ -204,6 +204,9 @@ def journey_to_yaml(journey: Journey) -> str:
 
 def load_journey(engine: Engine, *, seed: bool = True) -> Journey:
     """The workspace's journey; the default is stored on first use when ``seed``."""
+    from cxloop.storage.db import transaction  # database code only where a database is used
+    from cxloop.storage.models import WorkspaceDocument
+
     with transaction(engine) as session:
         doc = session.get(WorkspaceDocument, DOCUMENT_KEY)
         if doc is not None:
@@ -215,6 +218,11 @@ def load_journey(engine: Engine, *, seed: bool = True) -> Journey:
 
 
 def save_journey(engine: Engine, journey: Journey) -> None:
+    from sqlalchemy import select
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import WorkspaceDocument
+
     with transaction(engine) as session:
         doc = session.scalar(select(WorkspaceDocument).where(WorkspaceDocument.key == DOCUMENT_KEY))
         if doc is None:
