@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from sqlalchemy import Engine, func, select
 
 from cxloop.errors import InputError, NotFoundError
-from cxloop.storage.db import transaction
-from cxloop.storage.models import FeedbackTheme, Theme
 from cxloop.text.types import ThemeDefinition
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 ALLOWED_FIELDS = ("name", "description", "keywords", "examples", "parent", "effort")
 EFFORTS = ("low", "medium", "high")
@@ -273,6 +273,11 @@ def taxonomy_fingerprint(themes: Sequence[ThemeDefinition]) -> str:
 
 def ensure_taxonomy(engine: Engine) -> bool:
     """Seed the default taxonomy when the workspace has no themes at all; True if it did."""
+    from sqlalchemy import func, select  # database code only where a database is used
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import Theme
+
     with transaction(engine) as session:
         if session.scalar(select(func.count()).select_from(Theme)):
             return False
@@ -283,6 +288,11 @@ def ensure_taxonomy(engine: Engine) -> bool:
 
 def load_taxonomy(engine: Engine, *, seed: bool = True) -> list[ThemeDefinition]:
     """The workspace's active themes (seeding the default taxonomy first when there is none)."""
+    from sqlalchemy import select  # database code only where a database is used
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import Theme
+
     if seed:
         ensure_taxonomy(engine)
     with transaction(engine) as session:
@@ -313,6 +323,11 @@ def load_taxonomy(engine: Engine, *, seed: bool = True) -> list[ThemeDefinition]
 
 def theme_ids(engine: Engine) -> dict[str, int]:
     """Theme name -> id for all themes (active or not)."""
+    from sqlalchemy import select  # database code only where a database is used
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import Theme
+
     with transaction(engine) as session:
         return dict(session.execute(select(Theme.name, Theme.id)).tuples().all())
 
@@ -335,6 +350,11 @@ def import_taxonomy(
 
 
 def _store(engine: Engine, parsed: ParsedTaxonomy, *, origin: str, replace: bool) -> ImportResult:
+    from sqlalchemy import select  # database code only where a database is used
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import Theme
+
     created = updated = deactivated = 0
     with transaction(engine) as session:
         existing = {t.name: t for t in session.scalars(select(Theme))}
@@ -367,6 +387,11 @@ def _store(engine: Engine, parsed: ParsedTaxonomy, *, origin: str, replace: bool
 
 def export_taxonomy(engine: Engine) -> str:
     """The workspace's active taxonomy as YAML (seeding the default first when empty)."""
+    from sqlalchemy import select  # database code only where a database is used
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import Theme
+
     themes = load_taxonomy(engine)
     with transaction(engine) as session:
         efforts = dict(session.execute(select(Theme.name, Theme.effort)).tuples().all())
@@ -375,6 +400,11 @@ def export_taxonomy(engine: Engine) -> str:
 
 def list_themes(engine: Engine, *, include_inactive: bool = False) -> list[dict[str, Any]]:
     """One row per theme with its parent, keyword/example counts and feedback count."""
+    from sqlalchemy import func, select  # database code only where a database is used
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import FeedbackTheme, Theme
+
     ensure_taxonomy(engine)
     counts = (
         select(FeedbackTheme.theme_id, func.count().label("n"))
