@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import Engine
 
 from cxloop.config import Settings
-from cxloop.storage.db import engine_for, require_schema
+
+if TYPE_CHECKING:  # the database layer is imported when a command first needs it
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -21,6 +22,8 @@ class CliState:
     def engine(self) -> Engine:
         """The workspace database; fails with a hint when ``cxloop init`` was never run."""
         if self._engine is None:
+            from cxloop.storage.db import engine_for, require_schema
+
             self._engine = engine_for(self.settings)
             require_schema(self._engine)
         return self._engine
@@ -28,6 +31,8 @@ class CliState:
     def raw_engine(self) -> Engine:
         """The engine without the schema check (for ``init`` and ``db upgrade``)."""
         if self._engine is None:
+            from cxloop.storage.db import engine_for
+
             self._engine = engine_for(self.settings)
         return self._engine
 
