@@ -7,7 +7,8 @@ word match a theme. Importing this module imports torch; the registry does so la
 Options: ``model_path`` (a local sentence-transformers folder; its own sentiment weights are
 then the ones in ``weights_dir`` — a different model needs retraining with
 ``scripts/train_text_models.py --model-path``), ``device`` (``cpu``/``cuda``; CUDA is used when
-present), ``batch_size``, ``max_length`` (word pieces kept per text, 128 by default).
+present), ``batch_size`` (32 on CPU, 256 on CUDA by default), ``max_length`` (word pieces kept
+per text, 128 by default), ``precision`` (see ``cxloop.text.embeddings``).
 """
 
 from __future__ import annotations
@@ -60,12 +61,17 @@ class EmbeddingBackend(LinearHeadsBackend):
         *,
         weights_dir: str | Path | None = None,
         device: str | None = None,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         max_length: int = DEFAULT_MAX_LENGTH,
+        precision: str | None = None,
         **classifier_options: Any,
     ) -> None:
         self.encoder = SentenceEncoder(
-            model_path, device=device, batch_size=batch_size, max_length=max_length
+            model_path,
+            device=device,
+            batch_size=batch_size,
+            max_length=max_length,
+            precision=precision,
         )
         self.featurize = EmbeddingFeaturizer(self.encoder)
         folder = Path(weights_dir) if weights_dir else WEIGHTS_DIR
