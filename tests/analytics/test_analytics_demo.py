@@ -173,6 +173,7 @@ ROLLUP_CASES: list[tuple[str, dict[str, object]]] = [
     ("metrics", {"by": "channel", "since": "2025-06-01", "filter": "region != 'North'"}),
     ("journey", {}),
     ("themes", {}),
+    ("themes", {"filter": "region != 'North'"}),
     ("segments", {"by": "segment"}),
     ("segments", {"by": "channel"}),
     ("churn", {}),

@@ -37,6 +37,10 @@ SERVED: list[tuple[str, dict[str, Any]]] = [
     ("journey", {"since": "2025-03-01"}),
     ("themes", {"filter": "journey_stage = 'Receive'"}),
     ("drivers", {"outcome": "churn"}),
+    ("themes", {"filter": "segment = 'SMB'"}),
+    ("segments", {"by": "segment", "filter": "region = 'North'"}),
+    ("anomalies", {"by": "region", "filter": "segment in ('SMB', 'Consumer')"}),
+    ("metrics", {"by": "theme", "filter": "region != 'South'"}),
 ]
 #: Scopes the roll-ups cannot serve: the exact path answers (and must still agree).
 FALLBACK: list[tuple[str, dict[str, Any]]] = [
@@ -80,6 +84,10 @@ def test_served_scopes_are_answered_from_rollups(seeded: Engine) -> None:
         (src.daily_stats(seeded, dated, "region"), data.daily_stats(seeded, dated, "region")),
         (src.daily_stats(seeded, plain, "theme"), data.daily_stats(seeded, plain, "theme")),
         (src.theme_mentions_stats(seeded, plain), data.theme_mentions_stats(seeded, plain)),
+        (
+            src.theme_mentions_stats(seeded, Scope.of(filter="segment != 'SMB'")),
+            data.theme_mentions_stats(seeded, Scope.of(filter="segment != 'SMB'")),
+        ),
         (
             src.theme_daily_counts(seeded, plain, "segment"),
             data.theme_daily_counts(seeded, plain, "segment"),

@@ -6,10 +6,10 @@ roll-ups can answer exactly:
 
 * dates (``--since``/``--until``) always can: the roll-ups are per UTC day;
 * ``--by`` and ``--filter`` can when every field they name is a key of one roll-up:
-  channel, journey_stage (stage), touchpoint; or segment, region, status; themes are keyed by
-  journey stage, and theme mentions per channel, segment or region. Filters with ``=``,
-  ``!=``, ``in``, ``not in`` are applied to the roll-up's key in SQL, so NULL behaves as in
-  the exact query;
+  channel, journey_stage (stage), touchpoint; or segment, region, status; theme figures are
+  keyed by journey stage, or by the customer's segment and region, and theme mentions by
+  channel. Filters with ``=``, ``!=``, ``in``, ``not in`` are applied to the roll-up's key in
+  SQL, so NULL behaves as in the exact query;
 * per-customer summaries (churn, opportunities, customer-level drivers) only without dates
   and filters (they summarise a customer's whole history).
 
@@ -28,13 +28,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from cxloop.analytics import data
 from cxloop.analytics.data import STAT_COLUMNS, Scope
 from cxloop.analytics.filters import Condition
-from cxloop.analytics.rollups import CD, CN, CT, FD, TD, TG, THEME_GROUP_DIMS
+from cxloop.analytics.rollups import CD, CN, CT, FD, TC, TD, TG, THEME_GROUP_DIMS
 
 #: Field names users write, resolved to roll-up key columns.
 ALIASES = {"stage": "journey_stage"}
 FEEDBACK_KEYS = ("channel", "journey_stage", "touchpoint")
 CUSTOMER_KEYS = ("segment", "region", "status")
 THEME_KEYS = ("journey_stage",)
+THEME_CUSTOMER_KEYS = ("segment", "region")
 TEXT_OPS = ("=", "!=", "in", "not in")
 
 
@@ -89,6 +90,15 @@ def _label(column: Any, missing: str) -> Any:
     return func.coalesce(column, missing)
 
 
+def _theme_table(scope: Scope, by: str | None = None) -> tuple[Table, tuple[str, ...]]:
+    """The theme roll-up keyed by the fields the filter (and grouping) name: by journey
+    stage, or by the customer's segment and region."""
+    fields = {_field(c.field) for c in scope.conditions} | ({by} if by else set())
+    if fields and fields <= set(THEME_CUSTOMER_KEYS):
+        return TC, THEME_CUSTOMER_KEYS
+    return TD, THEME_KEYS
+
+
 class RollupSource:
     """The aggregate queries of :mod:`cxloop.analytics.data`, answered from roll-ups when
     they can be answered exactly (see the module docstring). ``served`` counts answers."""
@@ -106,7 +116,7 @@ class RollupSource:
         field = _field(by) if by else None
         choice: tuple[Table, tuple[str, ...]] | None = None
         if field == "theme":
-            choice = (TD, THEME_KEYS)
+            choice = _theme_table(scope)
         elif field is None:
             fields = {_field(c.field) for c in scope.conditions}
             choice = (CD, CUSTOMER_KEYS) if fields & set(CUSTOMER_KEYS) else (FD, FEEDBACK_KEYS)
@@ -135,14 +145,15 @@ class RollupSource:
         return data._finish_stats(_frame(engine, stmt))
 
     def theme_mentions_stats(self, engine: Engine, scope: Scope) -> pd.DataFrame:
-        where = _where(scope, TD, THEME_KEYS)
+        table, keys = _theme_table(scope)
+        where = _where(scope, table, keys)
         if not self._hit(where is not None):
             return data.theme_mentions_stats(engine, scope)
         extra = ("negative", "positive", "aspect_sum")
-        stmt = select(TD.c.theme_id, TD.c.day, *_sums(TD, STAT_COLUMNS + extra))
+        stmt = select(table.c.theme_id, table.c.day, *_sums(table, STAT_COLUMNS + extra))
         if where:
             stmt = stmt.where(and_(*where))
-        stmt = stmt.group_by(TD.c.theme_id, TD.c.day)
+        stmt = stmt.group_by(table.c.theme_id, table.c.day)
         df = _frame(engine, stmt)
         for col in extra:
             df[col] = pd.to_numeric(df[col]).fillna(0).astype(float)
@@ -150,10 +161,13 @@ class RollupSource:
 
     def theme_daily_counts(self, engine: Engine, scope: Scope, by: str | None) -> pd.DataFrame:
         field = _field(by) if by else None
-        if field is None or field in THEME_KEYS:
-            where = _where(scope, TD, THEME_KEYS)
-            table, count = TD, func.sum(TD.c.n)
-            group = _label(TD.c[field], "(none)") if field else literal("all")
+        if field is None or field in THEME_KEYS or field in THEME_CUSTOMER_KEYS:
+            table, keys = _theme_table(scope, field)
+            where = _where(scope, table, keys) if not field or field in keys else None
+            count = func.sum(table.c.n)
+            group = (
+                _label(table.c[field], "(none)") if where is not None and field else literal("all")
+            )
         elif field in THEME_GROUP_DIMS:
             where = _where(scope, TG, ())
             table, count = TG, func.sum(TG.c.mentions)

@@ -52,6 +52,7 @@ from cxloop.storage.models.analytics import (
     DirtyDay,
     FeedbackDaily,
     RollupState,
+    ThemeCustomerDaily,
     ThemeDaily,
     ThemeGroupDaily,
 )
@@ -59,6 +60,7 @@ from cxloop.storage.models.analytics import (
 FD: Table = FeedbackDaily.__table__  # type: ignore[assignment]
 CD: Table = CustomerDaily.__table__  # type: ignore[assignment]
 TD: Table = ThemeDaily.__table__  # type: ignore[assignment]
+TC: Table = ThemeCustomerDaily.__table__  # type: ignore[assignment]
 TG: Table = ThemeGroupDaily.__table__  # type: ignore[assignment]
 CT: Table = CustomerTheme.__table__  # type: ignore[assignment]
 CN: Table = CustomerNps.__table__  # type: ignore[assignment]
@@ -66,12 +68,9 @@ DD: Table = DirtyDay.__table__  # type: ignore[assignment]
 DC: Table = DirtyCustomer.__table__  # type: ignore[assignment]
 STATE: Table = RollupState.__table__  # type: ignore[assignment]
 
-#: Grouping fields with a theme-mention roll-up of their own (segments, anomalies).
-THEME_GROUP_DIMS: dict[str, ColumnElement[Any]] = {
-    "channel": F.c.channel,
-    "segment": C.c.segment,
-    "region": C.c.region,
-}
+#: Grouping fields with a theme-mention roll-up of their own (segments, anomalies); segment
+#: and region come from ``analytics_theme_customer_daily``.
+THEME_GROUP_DIMS: dict[str, ColumnElement[Any]] = {"channel": F.c.channel}
 #: Beyond this many separate day ranges (or this share of all days), rebuild instead.
 MAX_DAY_RANGES = 60
 #: Customers recomputed per statement, and beyond how many the summaries are rebuilt.
@@ -221,7 +220,7 @@ def _day_in(column: Any, ranges: Sequence[tuple[date | None, date | None]]) -> A
     return or_(*parts)
 
 
-ROLLUP_TABLES = (FD, CD, TD, TG)
+ROLLUP_TABLES = (FD, CD, TD, TC, TG)
 
 
 def _rebuild_days(conn: Connection) -> None:
@@ -271,6 +270,9 @@ def _fill_days(conn: Connection, where: ColumnElement[bool] | None) -> None:
     ]
     src = base.join(FT, FT.c.feedback_id == F.c.id)
     run(TD, select(*keys, *_stat_columns(), *aspect).select_from(src).group_by(*keys))
+    keys = [day, FT.c.theme_id, C.c.segment, C.c.region]
+    src = src.outerjoin(C, C.c.id == F.c.customer_id)
+    run(TC, select(*keys, *_stat_columns(), *aspect).select_from(src).group_by(*keys))
     for dim, column in THEME_GROUP_DIMS.items():
         src = F.join(FT, FT.c.feedback_id == F.c.id)
         if column.table is C:

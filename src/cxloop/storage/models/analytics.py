@@ -107,8 +107,25 @@ class ThemeDaily(_Stats, Base):
     aspect_sum: Mapped[float] = mapped_column(Float, default=0.0)
 
 
+class ThemeCustomerDaily(_Stats, Base):
+    """Feedback mentioning a theme per day and the segment and region of its customer (theme
+    figures for a segment or region, and theme shares and spikes per segment or region)."""
+
+    __tablename__ = "analytics_theme_customer_daily"
+    __table_args__ = (Index("ix_analytics_theme_customer_daily_day", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    day: Mapped[str | None] = mapped_column(String(10))
+    theme_id: Mapped[int] = mapped_column(BigInteger)
+    segment: Mapped[str | None] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(120))
+    negative: Mapped[float] = mapped_column(Float, default=0.0)
+    positive: Mapped[float] = mapped_column(Float, default=0.0)
+    aspect_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 class ThemeGroupDaily(Base):
-    """Theme mentions per day and value of one grouping field (channel, segment, region)."""
+    """Theme mentions per day and value of one more grouping field (channel)."""
 
     __tablename__ = "analytics_theme_group_daily"
     __table_args__ = (Index("ix_analytics_theme_group_daily_dim_day", "dim", "day"),)

@@ -104,6 +104,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_analytics_theme_daily_day", "analytics_theme_daily", ["day"])
     _daily(
+        "analytics_theme_customer_daily",
+        sa.Column("theme_id", sa.BigInteger(), nullable=False),
+        sa.Column("segment", sa.String(length=120), nullable=True),
+        sa.Column("region", sa.String(length=120), nullable=True),
+        *_stat_columns(),
+        sa.Column("negative", sa.Float(), nullable=False),
+        sa.Column("positive", sa.Float(), nullable=False),
+        sa.Column("aspect_sum", sa.Float(), nullable=False),
+    )
+    op.create_index(
+        "ix_analytics_theme_customer_daily_day", "analytics_theme_customer_daily", ["day"]
+    )
+    _daily(
         "analytics_theme_group_daily",
         sa.Column("theme_id", sa.BigInteger(), nullable=False),
         sa.Column("dim", sa.String(length=20), nullable=False),
@@ -322,7 +335,7 @@ def _postgres_triggers() -> list[str]:
          "INSERT INTO analytics_dirty_customers(customer_id) SELECT DISTINCT r.id "
          "FROM old_rows r ON CONFLICT DO NOTHING;\n"),
     ]  # fmt: skip
-    row = [
+    row: list[tuple[str, str, tuple[str, ...], str]] = [
         ("analytics_feedback_update", "feedback", FEEDBACK_COLUMNS,
          _pg_mark_rows(f"(SELECT * {old_new}) r")),
         ("analytics_customers_update", "customers", CUSTOMER_COLUMNS,
@@ -358,8 +371,8 @@ def _postgres_triggers() -> list[str]:
     out: list[str] = []
     for name, table, event, tables, body in statement:
         out += [_pg_function(name, body), _pg_statement_trigger(name, table, event, tables)]
-    for name, table, columns, body in row:
-        out += [_pg_function(name, body), _pg_row_update_trigger(name, table, columns)]
+    for name, table, keys, body in row:
+        out += [_pg_function(name, body), _pg_row_update_trigger(name, table, keys)]
     return out
 
 
@@ -393,6 +406,7 @@ def downgrade() -> None:
         "analytics_customer_nps",
         "analytics_customer_themes",
         "analytics_theme_group_daily",
+        "analytics_theme_customer_daily",
         "analytics_theme_daily",
         "analytics_customer_daily",
         "analytics_feedback_daily",
