@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 from cxloop.text.token_hashing import hashed_ngram_matrix
@@ -34,6 +33,9 @@ _TAG = r"<[^>]{0,200}>"
 _URL = r"https?://\S+|www\.\S+"
 _HANDLE = r"@\w+"
 _MARKDOWN = r"[*_`#>\[\]]+"
+_TAG_RE, _URL_RE = re.compile(_TAG), re.compile(_URL)
+_HANDLE_RE, _MARKDOWN_RE = re.compile(_HANDLE), re.compile(_MARKDOWN)
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]{2}")
 
 # Each cue family is one regular expression; its count per text becomes one feature.
 CX_CUES: dict[str, str] = {
@@ -76,16 +78,31 @@ _COMPILED_CUES = {name: re.compile(pattern, re.MULTILINE) for name, pattern in C
 
 
 def clean_texts(texts: Sequence[str | None]) -> list[str]:
-    """Normalised copies of ``texts`` (never None, at most ``MAX_CHARS`` characters)."""
-    series = pd.Series(list(texts), dtype="object").fillna("").astype(str).str.slice(0, MAX_CHARS)
-    series = series.str.replace(_TAG, " ", regex=True)
-    if series.str.contains("&", regex=False).any():
-        series = series.map(html.unescape)
-    series = series.str.replace(_URL, " http ", regex=True)
-    series = series.str.replace(_HANDLE, "@user", regex=True)
-    series = series.str.replace(_MARKDOWN, " ", regex=True)
-    series = series.str.replace(r"\s+", " ", regex=True).str.strip()
-    return series.tolist()
+    """Normalised copies of ``texts`` (never None, at most ``MAX_CHARS`` characters).
+
+    Tags, entities, URLs, @handles and markdown marks are normalised in that order, then runs
+    of whitespace collapse to one space. A plain loop with substring pre-checks (each
+    expression only runs on texts that can match it) is several times faster than pandas
+    string methods here and gives the same strings (a test compares them).
+    """
+    out = []
+    for value in texts:
+        if value is None or (isinstance(value, float) and value != value):
+            text = ""
+        else:
+            text = value if isinstance(value, str) else str(value)
+        text = text[:MAX_CHARS]
+        if "<" in text:
+            text = _TAG_RE.sub(" ", text)
+        if "&" in text:
+            text = html.unescape(text)
+        if "http" in text or "www." in text:
+            text = _URL_RE.sub(" http ", text)
+        if "@" in text:
+            text = _HANDLE_RE.sub("@user", text)
+        text = _MARKDOWN_RE.sub(" ", text)
+        out.append(" ".join(text.split()))
+    return out
 
 
 def __getattr__(name: str) -> Any:
@@ -139,13 +156,7 @@ def cx_cues(texts: Sequence[str]) -> np.ndarray:
 
 def has_latin_word(texts: Sequence[str]) -> np.ndarray:
     """Boolean per text: does it contain a word of two or more Latin letters?"""
-    if len(texts) == 0:
-        return np.zeros(0, dtype=bool)
-    return (
-        pd.Series(list(texts), dtype="object")
-        .str.contains(r"[A-Za-z]{2}", regex=True)
-        .to_numpy(dtype=bool)
-    )
+    return np.array([_LATIN_WORD_RE.search(t) is not None for t in texts], dtype=bool)
 
 
 def clause_split(text: str) -> list[str]:
