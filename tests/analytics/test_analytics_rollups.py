@@ -41,6 +41,9 @@ SERVED: list[tuple[str, dict[str, Any]]] = [
     ("segments", {"by": "segment", "filter": "region = 'North'"}),
     ("anomalies", {"by": "region", "filter": "segment in ('SMB', 'Consumer')"}),
     ("metrics", {"by": "theme", "filter": "region != 'South'"}),
+    ("opportunities", {"filter": "segment = 'SMB'"}),
+    ("churn", {"filter": "plan = 'Plus'"}),
+    ("drivers", {"outcome": "churn", "filter": "region = 'North'"}),
 ]
 #: Scopes the roll-ups cannot serve: the exact path answers (and must still agree).
 FALLBACK: list[tuple[str, dict[str, Any]]] = [
@@ -48,7 +51,8 @@ FALLBACK: list[tuple[str, dict[str, Any]]] = [
     ("metrics", {"filter": "plan = 'Plus' and seats >= 4"}),
     ("segments", {"by": "segment", "filter": "theme = 'App'"}),
     ("churn", {"since": "2025-02-01"}),
-    ("opportunities", {"filter": "segment = 'SMB'"}),
+    ("churn", {"filter": "channel = 'survey'"}),
+    ("opportunities", {"filter": "stage = 'Use'"}),
 ]
 
 
@@ -106,6 +110,16 @@ def test_served_scopes_are_answered_from_rollups(seeded: Engine) -> None:
     src.daily_stats(seeded, Scope.of(filter="plan = 'Plus'"), "segment")
     src.customer_nps(seeded, dated)
     assert src.served["exact"] == 2
+    by_plan = Scope.of(filter="plan = 'Plus' and region = 'North'")
+    fast = src.customer_theme_first(seeded, by_plan, negative_only=True)
+    exact = data.customer_theme_first(seeded, by_plan, negative_only=True)
+    assert src.served["exact"] == 2
+    key = ["customer_id", "theme_id"]
+    assert (
+        fast.sort_values(key)[[*key, "mentions"]]
+        .reset_index(drop=True)
+        .equals(exact.sort_values(key)[[*key, "mentions"]].reset_index(drop=True))
+    )
 
 
 def _next_id(engine: Engine) -> int:

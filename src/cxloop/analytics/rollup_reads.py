@@ -10,8 +10,9 @@ roll-ups can answer exactly:
   keyed by journey stage, or by the customer's segment and region, and theme mentions by
   channel. Filters with ``=``, ``!=``, ``in``, ``not in`` are applied to the roll-up's key in
   SQL, so NULL behaves as in the exact query;
-* per-customer summaries (churn, opportunities, customer-level drivers) only without dates
-  and filters (they summarise a customer's whole history).
+* per-customer summaries (churn, opportunities, customer-level drivers) without dates, with
+  filters on the customer (any customer column or attribute, applied through a join to
+  customers); they summarise a customer's whole history.
 
 Anything else (a customer attribute, ``theme`` in a filter, a numeric comparison) goes to the
 exact query on the feedback rows, so results never depend on which path answered.
@@ -228,14 +229,30 @@ class RollupSource:
     # -- per-customer summaries ---------------------------------------------------------------
 
     @staticmethod
-    def _whole_history(scope: Scope) -> bool:
-        return not (scope.since or scope.until or scope.conditions)
+    def _customer_conditions(scope: Scope) -> list[ColumnElement[bool]] | None:
+        """Conditions on the customer (any customer column or attribute) apply to the
+        summaries through a join to customers; dates and feedback fields cannot."""
+        if scope.since or scope.until:
+            return None
+        if not all(data._needs_customer(c.field) for c in scope.conditions):
+            return None
+        return [data._condition_expr(c) for c in scope.conditions]
+
+    @staticmethod
+    def _of_customers(table: Table, stmt: Any, conds: list[ColumnElement[bool]]) -> Any:
+        if not conds:
+            return stmt
+        return stmt.select_from(table.join(data.C, data.C.c.id == table.c.customer_id)).where(
+            *conds
+        )
 
     def customer_theme_first(
         self, engine: Engine, scope: Scope, *, negative_only: bool
     ) -> pd.DataFrame:
-        if not self._hit(self._whole_history(scope)):
+        conds = self._customer_conditions(scope)
+        if not self._hit(conds is not None):
             return data.customer_theme_first(engine, scope, negative_only=negative_only)
+        assert conds is not None
         if negative_only:
             stmt = select(
                 CT.c.customer_id,
@@ -247,18 +264,32 @@ class RollupSource:
             stmt = select(
                 CT.c.customer_id, CT.c.theme_id, data.raw_value(CT.c.first_at), CT.c.mentions
             )
-        return data._rows_frame(engine, stmt)
+        return data._rows_frame(engine, self._of_customers(CT, stmt, conds))
 
     def customer_nps(self, engine: Engine, scope: Scope) -> pd.DataFrame:
-        if not self._hit(self._whole_history(scope)):
+        conds = self._customer_conditions(scope)
+        if not self._hit(conds is not None):
             return data.customer_nps(engine, scope)
+        assert conds is not None
         stmt = select(
             CN.c.customer_id,
             CN.c.nps_n,
             (CN.c.nps_sum / CN.c.nps_n).label("nps_mean"),
             data.raw_value(CN.c.first_detractor),
-        )
-        return data._rows_frame(engine, stmt)
+        ).where(CN.c.nps_n > 0)
+        return data._rows_frame(engine, self._of_customers(CN, stmt, conds))
+
+    def feedback_range(self, engine: Engine, scope: Scope) -> tuple[Any, Any] | None:
+        """First and last feedback time of customers matching a customer filter (None: not
+        answerable here; the caller asks the feedback rows)."""
+        conds = self._customer_conditions(scope)
+        if not scope.conditions or not self._hit(conds is not None):
+            return None
+        assert conds is not None
+        stmt = select(func.min(CN.c.first_feedback_at), func.max(CN.c.last_feedback_at))
+        with engine.connect() as conn:
+            lo, hi = conn.execute(self._of_customers(CN, stmt, conds)).one()
+        return lo, hi
 
     # -- everything else is exact --------------------------------------------------------------
 

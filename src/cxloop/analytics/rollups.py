@@ -328,11 +328,13 @@ def _fill_customers(conn: Connection, where: ColumnElement[bool] | None) -> None
     nps = (
         select(
             F.c.customer_id,
-            func.count().label("nps_n"),
-            func.sum(cast(F.c.nps, Float)).label("nps_sum"),
+            func.min(F.c.received_at).label("first_feedback_at"),
+            func.max(F.c.received_at).label("last_feedback_at"),
+            func.count(F.c.nps).label("nps_n"),
+            func.coalesce(func.sum(cast(F.c.nps, Float)), 0.0).label("nps_sum"),
             func.min(case((F.c.nps <= 6, F.c.received_at), else_=None)).label("first_detractor"),
         )
-        .where(*conds, F.c.nps.is_not(None))
+        .where(*conds)
         .group_by(F.c.customer_id)
     )
     conn.execute(insert(CN).from_select([c.name for c in nps.selected_columns], nps))

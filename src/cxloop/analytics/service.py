@@ -353,7 +353,8 @@ def _churn(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResult:
         raise NotEstimable(
             "no customers are loaded", hint="load them with: cxloop ingest FILE --kind customers"
         )
-    start, end = _feedback_range(engine, scope)
+    served = src.feedback_range(engine, scope) if hasattr(src, "feedback_range") else None
+    start, end = served if served is not None else _feedback_range(engine, scope)
     return churn_analysis(
         cust,
         src.customer_theme_first(engine, scope, negative_only=True),

@@ -152,11 +152,14 @@ class CustomerTheme(Base):
 
 
 class CustomerNps(Base):
-    """Per customer: NPS answers, their sum and the first detractor answer's time."""
+    """Per customer with feedback: first and last feedback time, NPS answers, their sum and
+    the first detractor answer's time."""
 
     __tablename__ = "analytics_customer_nps"
 
     customer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     nps_n: Mapped[int] = mapped_column(Integer, default=0)
     nps_sum: Mapped[float] = mapped_column(Float, default=0.0)
     first_detractor: Mapped[datetime | None] = mapped_column(UTCDateTime)

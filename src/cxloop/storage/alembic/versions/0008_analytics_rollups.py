@@ -143,6 +143,12 @@ def upgrade() -> None:
     op.create_table(
         "analytics_customer_nps",
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "first_feedback_at", cxloop.storage.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "last_feedback_at", cxloop.storage.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("nps_n", sa.Integer(), nullable=False),
         sa.Column("nps_sum", sa.Float(), nullable=False),
         sa.Column(
