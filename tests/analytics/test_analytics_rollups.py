@@ -303,3 +303,31 @@ def test_day_ranges_merge_neighbours() -> None:
         (date(2025, 1, 1), date(2025, 1, 2)),
         (date(2025, 1, 5), date(2025, 1, 5)),
     ]
+
+
+def test_read_only_database_answers_from_the_rows(tmp_path, caplog) -> None:
+    """A workspace opened read-only cannot refresh its roll-ups: the analysis still answers,
+    from the rows, with the same numbers."""
+    import shutil
+
+    from cxloop.storage.db import make_engine, upgrade
+
+    path = tmp_path / "ro.db"
+    eng = make_engine(f"sqlite:///{path}")
+    upgrade(eng)
+    seed(eng, customers=100, feedback=600)
+    expected = run_analysis(eng, "metrics", use_rollups=False, period=None)
+    eng.dispose()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    shutil.copy(path, ro / "ro.db")
+    (ro / "ro.db").chmod(0o444)
+    ro.chmod(0o555)
+    reader = make_engine(f"sqlite:///file:{ro / 'ro.db'}?mode=ro&uri=true")
+    try:
+        got = run_analysis(reader, "metrics", period=None)
+    finally:
+        reader.dispose()
+        ro.chmod(0o755)
+    assert not result_differences(got, expected)
+    assert "roll-ups not refreshed" in caplog.text  # it tried, could not, and fell back

@@ -7,12 +7,13 @@ come through here, so they agree on parameters and answers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from threadpoolctl import threadpool_limits
 
 from cxloop.analytics import data, rollups
@@ -30,6 +31,8 @@ from cxloop.analytics.rollup_reads import RollupSource
 from cxloop.analytics.segments import segment_differences
 from cxloop.analytics.themes import monthly_theme_counts, theme_impact
 from cxloop.errors import InputError, NotEstimable
+
+log = logging.getLogger(__name__)
 
 ANALYSES = (
     "metrics",
@@ -93,12 +96,12 @@ def run_analysis(
 
 def _rollups_ready(engine: Engine) -> bool:
     """Refresh the roll-ups; when that cannot happen now (another process has held SQLite's
-    write lock past the busy timeout), answer from the rows instead of failing."""
+    write lock past the busy timeout, a read-only database or replica), answer from the rows
+    instead of failing: the exact path gives the same numbers, only slower."""
     try:
         return rollups.ensure_fresh(engine)
-    except OperationalError as exc:
-        if "locked" not in str(exc).lower():
-            raise
+    except DBAPIError as exc:
+        log.warning("analytics roll-ups not refreshed (%s); answering from the rows", exc.orig)
         return False
 
 
