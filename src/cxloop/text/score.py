@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cxloop.errors import InputError
+from cxloop.text.csv_chunks import CsvChunk, NotPlainCsv, plain_csv_chunks, render_csv
 from cxloop.text.engine_cache import load_engine
 from cxloop.text.journey import Journey, JourneyContext
 from cxloop.text.pipeline import BackendSpec, TextEngine, TextItem, map_batches
@@ -95,6 +96,23 @@ def read_chunks(path: Path, chunk_rows: int) -> Iterator[Any]:
             f"cannot read '{path.name}' as {fmt}: {exc}",
             hint="check the file type and that the file is complete",
         ) from exc
+
+
+def _input_chunks(path: Path, output_fmt: str, chunk_rows: int) -> Iterator[Any]:
+    """:class:`CsvChunk` s for a plain CSV/TSV scored into CSV/TSV (no pandas needed), else
+    DataFrames from :func:`read_chunks`."""
+    fmt = READ_FORMATS.get(path.suffix.lower())
+    if path.is_file() and fmt in ("csv", "tsv") and output_fmt in ("csv", "tsv"):
+        plain = plain_csv_chunks(path, "," if fmt == "csv" else "\t", chunk_rows)
+        try:
+            first = next(plain)
+        except NotPlainCsv:
+            pass  # duplicate names, an index column...: pandas reads it as before
+        else:
+            yield first
+            yield from plain
+            return
+    yield from read_chunks(path, chunk_rows)
 
 
 class _Writer:
@@ -185,15 +203,19 @@ class CsvText:
     body: str
 
 
+def _values(frame: Any, name: str) -> list[Any]:
+    return frame.column(name) if isinstance(frame, CsvChunk) else frame[name].tolist()
+
+
 def _items_of(frame: Any, columns: _ChunkColumns) -> list[TextItem]:
-    texts = [_text_or_none(v) for v in frame[columns.text].tolist()]
+    texts = [_text_or_none(v) for v in _values(frame, columns.text)]
     titles = (
-        [_text_or_none(v) for v in frame[columns.title].tolist()]
+        [_text_or_none(v) for v in _values(frame, columns.title)]
         if columns.title
         else [None] * len(texts)
     )
     channels = (
-        [_text_or_none(v) for v in frame[columns.channel].tolist()]
+        [_text_or_none(v) for v in _values(frame, columns.channel)]
         if columns.channel
         else [None] * len(texts)
     )
@@ -212,6 +234,8 @@ def score_chunk(engine: TextEngine, payload: tuple[Any, _ChunkColumns]) -> Any:
     ``workers > 1``). CSV/TSV output comes back as :class:`CsvText`."""
     frame, columns = payload
     results = engine.analyze(_items_of(frame, columns))
+    if isinstance(frame, CsvChunk):
+        return _scored_csv(frame, columns, results)
     out = frame.copy()
     if columns.redact:
         out[columns.text] = [r.redacted_text for r in results]
@@ -226,6 +250,29 @@ def score_chunk(engine: TextEngine, payload: tuple[Any, _ChunkColumns]) -> Any:
             body=out.to_csv(None, sep=sep, index=False, header=False),
         )
     return out
+
+
+def _scored_csv(chunk: CsvChunk, columns: _ChunkColumns, results: list[TextAnalysis]) -> CsvText:
+    """A plain CSV chunk scored into CSV text: the same bytes as the pandas path writes."""
+    rows: list[list[Any]] = chunk.rows  # type: ignore[assignment]
+    if columns.redact:
+        rows = [list(row) for row in rows]
+        text_at = chunk.header.index(columns.text)
+        title_at = chunk.header.index(columns.title) if columns.title else None
+        for row, result in zip(rows, results, strict=True):
+            row[text_at] = result.redacted_text
+            if title_at is not None:
+                row[title_at] = result.redacted_title
+    added = result_columns(results)
+    names = [f"cx_{name}" if name in chunk.header else name for name in added]
+    body_rows = (
+        [[*row, *extra] for row, extra in zip(rows, zip(*added.values(), strict=True), strict=True)]
+        if results
+        else []
+    )
+    sep = "," if columns.fmt == "csv" else "\t"
+    header, body = render_csv([*chunk.header, *names], body_rows, sep)
+    return CsvText(header=header, body=body)
 
 
 @dataclass
@@ -276,14 +323,15 @@ def score_file(
     rows = 0
 
     def chunks() -> Iterator[tuple[int, tuple[Any, _ChunkColumns]]]:
-        for frame in read_chunks(input_path, chunk_rows):
+        for frame in _input_chunks(input_path, writer.fmt, chunk_rows):
+            names = frame.header if isinstance(frame, CsvChunk) else list(frame.columns)
             for column in (text_column, title_column, channel_column):
-                if column and column not in frame.columns:
+                if column and column not in names:
                     raise InputError(
                         f"column '{column}' is not in {input_path.name}",
-                        hint=f"columns are: {', '.join(map(str, frame.columns))}",
+                        hint=f"columns are: {', '.join(map(str, names))}",
                     )
-            yield len(frame), (frame, columns)
+            yield len(frame.rows if isinstance(frame, CsvChunk) else frame), (frame, columns)
 
     try:
         for n_rows, scored in map_batches(

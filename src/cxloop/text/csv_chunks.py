@@ -1,0 +1,107 @@
+"""Plain CSV/TSV in and out for ``cxloop text score``, without pandas.
+
+Why: for a CSV scored into a CSV, pandas only splits lines into text fields and joins them
+back, yet importing it costs about 0.2 s of a run that scores 15,000 comments in two seconds.
+Python's ``csv`` module does the same work in C. The output is byte-identical to what the
+pandas path writes (``DataFrame.to_csv`` itself drives ``csv.writer``; a test compares the
+two on awkward files), and the values read are the same strings ``read_csv(dtype=str,
+keep_default_na=False)`` gives: a short row is padded with empty strings, blank lines are
+skipped, a UTF-8 byte-order mark is dropped, undecodable bytes become U+FFFD.
+
+Files whose reading pandas would interpret rather than split — duplicate or empty column
+names (pandas renames them), a first row with one field more than the header (pandas makes
+it the index) — raise :class:`NotPlainCsv` before anything is written, and the caller uses
+the pandas path for them. A later row with too many fields is an error naming its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cxloop.errors import InputError
+
+
+class NotPlainCsv(Exception):
+    """The file needs pandas' interpretation (see the module docstring)."""
+
+
+@dataclass
+class CsvChunk:
+    """Rows of a plain CSV file: every row has exactly ``len(header)`` text fields."""
+
+    header: list[str]
+    rows: list[list[str]]
+
+    def column(self, name: str) -> list[str]:
+        index = self.header.index(name)
+        return [row[index] for row in self.rows]
+
+
+def _open(path: Path) -> Any:
+    return path.open(encoding="utf-8-sig", errors="replace", newline="")
+
+
+def plain_csv_chunks(path: Path, sep: str, chunk_rows: int) -> Iterator[CsvChunk]:
+    """Chunks of at most ``chunk_rows`` rows; one empty chunk for a header-only file.
+
+    Raises :class:`NotPlainCsv` (before yielding anything) for files pandas would interpret.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # a 100 KB comment is fine
+    try:
+        with _open(path) as handle:
+            reader = csv.reader(handle, delimiter=sep)
+            header = next(reader, None)
+            first = next((row for row in reader if row), None)
+    except csv.Error as exc:
+        raise NotPlainCsv(str(exc)) from exc
+    if not header or len(set(header)) != len(header) or "" in header:
+        raise NotPlainCsv("no header, or duplicate or empty column names")
+    width = len(header)
+    if first is not None and len(first) == width + 1:
+        raise NotPlainCsv("the first row has one field more than the header (an index)")
+    with _open(path) as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        next(reader)
+        rows: list[list[str]] = []
+        produced = False
+        try:
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) != width:
+                    if len(row) > width:
+                        raise InputError(
+                            f"{path.name} line {reader.line_num}: {len(row)} fields, "
+                            f"the header has {width}",
+                            hint="check the quoting of that line",
+                        )
+                    row += [""] * (width - len(row))
+                rows.append(row)
+                if len(rows) >= chunk_rows:
+                    yield CsvChunk(header, rows)
+                    produced = True
+                    rows = []
+        except csv.Error as exc:
+            raise InputError(
+                f"cannot read '{path.name}' as CSV at line {reader.line_num}: {exc}",
+                hint="check the file type and that the file is complete",
+            ) from exc
+        if rows or not produced:
+            yield CsvChunk(header, rows)
+
+
+def render_csv(header: Sequence[str], rows: Sequence[Sequence[Any]], sep: str) -> tuple[str, str]:
+    """(header line, body lines) exactly as ``DataFrame.to_csv(index=False)`` writes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=sep, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    head = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerows(rows)
+    return head, buffer.getvalue()
