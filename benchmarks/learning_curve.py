@@ -203,6 +203,24 @@ def lodo_fast_backend(root: Path, exclude: str, out: Path) -> Any:
     return FastBackend(weights_dir=out), len(texts)
 
 
+def lodo_embedding_backend(root: Path, exclude: str, out: Path) -> Any:
+    """The embedding backend with sentiment weights retrained without ``exclude``.
+
+    Same code and parameters as scripts/train_text_models.py (step ``embedding``); MiniLM
+    itself is the shipped, unsupervised sentence encoder (served from the cache)."""
+    from cxloop.text.sentiment import SentimentModel
+
+    train = _training_script()
+    out.mkdir(parents=True, exist_ok=True)
+    texts, labels = train.stack_corpus(sentiment_corpus(root, exclude=(exclude,)))
+    donor = embedding_backend()
+    SentimentModel(**train.EMBEDDING_PARAMS).fit(donor.featurize(texts), labels).save(
+        out / "sentiment_embedding.npz"
+    )
+    donor.encoder.encode.save()
+    return embedding_backend(out), len(texts)
+
+
 # ----------------------------------------------------------------------------- selection
 def uncertain_pick(
     proba_or_conf: np.ndarray,
@@ -245,14 +263,21 @@ def _metrics(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -
 
 # ----------------------------------------------------------------------------- sentiment
 def sentiment_curve(
-    name: str, dom: dict[str, Any], root: Path, seeds: int, minilm: Any, tmp: Path
+    name: str,
+    dom: dict[str, Any],
+    root: Path,
+    seeds: int,
+    minilm: Any,
+    tmp: Path,
+    backend: str = "fast",
 ) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
 
-    from cxloop.text.teach import SentimentHead, head_features
+    from cxloop.text.teach import SentimentHead, choose_C, head_features
 
     started = time.perf_counter()
-    base, n_base = lodo_fast_backend(root, dom["exclude"], tmp / name)
+    lodo = lodo_embedding_backend if backend == "embedding" else lodo_fast_backend
+    base, n_base = lodo(root, dom["exclude"], tmp / f"{name}-{backend}")
     pool, test = dom["pool"], dom["test"]
     y_pool = np.array([LABELS[i] for i in pool.labels])
     y_test = [LABELS[i] for i in test.labels]
@@ -264,15 +289,21 @@ def sentiment_curve(
     base_pred = [LABELS[k] for k in b_test.argmax(1)]
     base_metrics = _metrics(y_test, base_pred, labels)
     print(
-        f"[{name}] LODO base (fast, trained on {n_base} texts without {dom['exclude']}): "
+        f"[{name}] LODO base ({backend}, trained on {n_base} texts without {dom['exclude']}): "
         f"acc {base_metrics['accuracy']:.3f}",
         flush=True,
     )
 
+    chosen_params: list[tuple[int, float, float]] = []
+
     def fit_eval(idx: list[int]) -> tuple[dict[str, float], np.ndarray | None]:
         if len(set(y_pool[idx])) < 2:  # the product refuses one class: the base stays
             return base_metrics, None
-        head = SentimentHead().fit(f_pool[idx], b_pool[idx], y_pool[idx])
+        # exactly what ``fit_sentiment_head`` does: (C, dense weight) by inner CV on the
+        # taught examples only, then the head anchored on the base model
+        (C, weight), _ = choose_C(f_pool[idx], b_pool[idx], y_pool[idx])
+        chosen_params.append((len(idx), C, weight))
+        head = SentimentHead(C=C, dense_weight=weight).fit(f_pool[idx], b_pool[idx], y_pool[idx])
         pred = [LABELS[k] for k in head.predict_proba(f_test, b_test).argmax(1)]
         return _metrics(y_test, pred, labels), head.predict_proba(f_pool, b_pool)
 
@@ -307,7 +338,9 @@ def sentiment_curve(
         "task": "sentiment",
         "domain": name,
         "what": dom["what"],
-        "backend": "fast (sentiment weights retrained without the domain)",
+        "backend": f"{backend} (sentiment weights retrained without the domain)",
+        "backend_kind": backend,
+        "chosen_C_and_dense_weight": chosen_params,
         "base_training_texts": n_base,
         "excluded_source": dom["exclude"],
         "pool": len(pool),
@@ -488,7 +521,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cols = 2 if len(results) == 4 else len(results)
+    cols = 2 if len(results) == 4 else min(len(results), 3)
     rows = (len(results) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.3 * rows), squeeze=False)
     styles = {
@@ -527,7 +560,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
             ax.axhline(0.80, color="green", ls=":", lw=1, label="target 0.80 at 200")
             ax.set_title(
                 f"Sentiment, new domain: {res['domain']}\n"
-                f"(fast, base without it; n_test={res['n_test']})"
+                f"({res.get('backend_kind', 'fast')}, base without it; n_test={res['n_test']})"
             )
         ax.set_xticks(np.arange(len(res["steps"])))
         ax.set_xticklabels([str(s) for s in res["steps"]])
@@ -542,6 +575,14 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     print(f"wrote {path}")
 
 
+def _ordered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sentiment panels first (by domain, then backend), then themes, for a stable plot."""
+    return sorted(
+        results,
+        key=lambda r: (r["task"] != "sentiment", r.get("domain", ""), r.get("backend", "")),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default=None)
@@ -552,6 +593,13 @@ def main() -> None:
     parser.add_argument("--theme-test", type=int, default=10, help="BANKING77 test per intent")
     parser.add_argument("--domains", nargs="+", default=["banking77_complaints", "semeval_laptops"])
     parser.add_argument("--theme-backends", nargs="+", default=["embedding", "fast"])
+    parser.add_argument("--sentiment-backends", nargs="+", default=["embedding", "fast"])
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=["sentiment", "themes"],
+        help="curves to (re)compute; the others are kept from the previous JSON",
+    )
     parser.add_argument("--seeds", type=int, default=5, help="seeds per sentiment curve")
     parser.add_argument("--theme-seeds", type=int, default=3, help="seeds per theme curve")
     args = parser.parse_args()
@@ -565,6 +613,12 @@ def main() -> None:
         return
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
+    kept: list[dict[str, Any]] = []
+    if out_json.exists() and set(args.tasks) != {"sentiment", "themes"}:
+        previous = json.loads(out_json.read_text())["results"]
+        kept = [r for r in previous if r["task"] not in args.tasks]
+        for r in kept:
+            r["kept_from_previous_run"] = True
     emb = embedding_backend()
     minilm = emb.encoder.encode
 
@@ -575,7 +629,7 @@ def main() -> None:
             "load_average_end": os.getloadavg(),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "args": vars(args),
-            "results": results,
+            "results": _ordered(results + kept),
         }
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         out_json.write_text(json.dumps(meta, indent=1))
@@ -583,20 +637,26 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         for name, dom in sentiment_domains(root, args.pool, args.test).items():
-            if name in args.domains:
-                results.append(sentiment_curve(name, dom, root, args.seeds, minilm, Path(tmp)))
-                save()
-    th = theme_data(root, args.theme_pool, args.theme_test)
-    from cxloop.text.backends.fast import FastBackend
+            for backend in args.sentiment_backends:
+                if name in args.domains and "sentiment" in args.tasks:
+                    results.append(
+                        sentiment_curve(
+                            name, dom, root, args.seeds, minilm, Path(tmp), backend=backend
+                        )
+                    )
+                    save()
+    if "themes" in args.tasks:
+        th = theme_data(root, args.theme_pool, args.theme_test)
+        from cxloop.text.backends.fast import FastBackend
 
-    if "embedding" in args.theme_backends:
-        results.append(theme_curve(emb, "embedding (MiniLM)", th, args.theme_seeds, minilm))
-        save()
-    if "fast" in args.theme_backends:
-        results.append(theme_curve(FastBackend(), "fast", th, args.theme_seeds, None))
+        if "embedding" in args.theme_backends:
+            results.append(theme_curve(emb, "embedding (MiniLM)", th, args.theme_seeds, minilm))
+            save()
+        if "fast" in args.theme_backends:
+            results.append(theme_curve(FastBackend(), "fast", th, args.theme_seeds, None))
     minilm.save()
     meta = save()
-    plot(results, REPO / "docs" / "learning_curve.png")
+    plot(meta["results"], REPO / "docs" / "learning_curve.png")
     print(f"total {meta['seconds']}s; results in {CACHE_DIR / 'learning_curve.json'}")
 
 

@@ -33,7 +33,13 @@ NOT_PREFIX = "not:"
 def _to_blob(head: SentimentHead | ThemeHead) -> bytes:
     meta: dict[str, Any]
     if isinstance(head, SentimentHead):
-        meta = {"kind": "sentiment", "classes": head.classes_, "C": head.C}
+        meta = {
+            "kind": "sentiment",
+            "classes": head.classes_,
+            "C": head.C,
+            "prior_weight": head.prior_weight,
+            "dense_weight": head.dense_weight,
+        }
     else:
         meta = {"kind": "themes", "themes": head.themes_, "C": head.C, "threshold": head.threshold}
     buf = io.BytesIO()
@@ -49,8 +55,13 @@ def _from_blob(blob: bytes) -> SentimentHead | ThemeHead:
         meta = json.loads(str(data["meta"]))
         coef, intercept = data["coef"], data["intercept"]
     if meta["kind"] == "sentiment":
-        return SentimentHead(
-            C=meta["C"], classes_=meta["classes"], coef_=coef, intercept_=intercept
+        return SentimentHead(  # versions stored before anchoring had no prior weight
+            C=meta["C"],
+            prior_weight=meta.get("prior_weight", 0.0),
+            dense_weight=meta.get("dense_weight", 1.0),
+            classes_=meta["classes"],
+            coef_=coef,
+            intercept_=intercept,
         )
     return ThemeHead(
         C=meta["C"],
