@@ -301,9 +301,10 @@ def sentiment_curve(
             return base_metrics, None
         # exactly what ``fit_sentiment_head`` does: (C, dense weight) by inner CV on the
         # taught examples only, then the head anchored on the base model
-        (C, weight), _ = choose_C(f_pool[idx], b_pool[idx], y_pool[idx])
+        taught = y_pool[idx].tolist()
+        (C, weight), _ = choose_C(f_pool[idx], b_pool[idx], taught)
         chosen_params.append((len(idx), C, weight))
-        head = SentimentHead(C=C, dense_weight=weight).fit(f_pool[idx], b_pool[idx], y_pool[idx])
+        head = SentimentHead(C=C, dense_weight=weight).fit(f_pool[idx], b_pool[idx], taught)
         pred = [LABELS[k] for k in head.predict_proba(f_test, b_test).argmax(1)]
         return _metrics(y_test, pred, labels), head.predict_proba(f_pool, b_pool)
 
