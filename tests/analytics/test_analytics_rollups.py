@@ -294,6 +294,21 @@ def test_fresh_rollups_are_not_recomputed(seeded: Engine) -> None:
     assert done["rebuilt_customers"] is False and done["customers"] == 1
 
 
+def test_data_version_changes_with_any_change(seeded: Engine) -> None:
+    first = rollups.data_version(seeded)
+    assert first is not None and rollups.data_version(seeded) == first
+    with seeded.begin() as conn:  # a correction, which no max(id) marker would notice
+        target = conn.execute(select(func.min(FeedbackTheme.feedback_id))).scalar()
+        changed = conn.execute(
+            update(FeedbackTheme)
+            .where(FeedbackTheme.feedback_id == target)
+            .values(sentiment_label="positive", sentiment_score=0.5)
+        )
+        assert changed.rowcount >= 1
+    second = rollups.data_version(seeded)
+    assert second != first and rollups.data_version(seeded) == second
+
+
 def test_day_ranges_merge_neighbours() -> None:
     from datetime import date
 

@@ -122,6 +122,22 @@ def ensure_fresh(engine: Engine) -> bool:
     return True
 
 
+def data_version(engine: Engine) -> Any:
+    """A value that changes whenever data behind any analysis changes (after applying the
+    pending changes), for result caches such as the web app's: every change the triggers
+    record leads to a refresh, and every refresh stamps the state row. None when this
+    database has no roll-ups (callers then need their own marker)."""
+    if not ensure_fresh(engine):
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(STATE.c.built_at, STATE.c.refreshed_at, STATE.c.feedback_watermark).where(
+                STATE.c.id == 1
+            )
+        ).one()
+    return (str(row.built_at), str(row.refreshed_at), int(row.feedback_watermark or 0))
+
+
 # --- refreshing -----------------------------------------------------------------------------
 
 
@@ -349,4 +365,4 @@ def rollup_sizes(engine: Engine) -> dict[str, int]:
         }
 
 
-__all__ = ["day_ranges", "ensure_fresh", "refresh", "rollup_sizes", "state"]
+__all__ = ["data_version", "day_ranges", "ensure_fresh", "refresh", "rollup_sizes", "state"]
