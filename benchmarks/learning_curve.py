@@ -2,12 +2,14 @@
 
 What is measured (docs/learning.md explains every choice):
 
-* Sentiment on a domain the base model never saw. The fast backend's sentiment weights are
-  retrained with the project's own training code *without* one source (leave-one-domain-out,
-  into a temporary folder, loaded with ``FastBackend(weights_dir=...)``); examples of that
-  held-out domain are then taught with the product's ``SentimentHead`` and evaluated on a
-  disjoint test part. Random selection against active selection (margin uncertainty plus
-  k-means diversity, as ``cxloop.text.learning.uncertain_examples`` does), several seeds.
+* Sentiment on a domain the base model never saw, for both backends. The backend's sentiment
+  weights are retrained with the project's own training code *without* one source
+  (leave-one-domain-out, into a temporary folder, loaded with ``weights_dir=...``); examples
+  of that held-out domain are then taught exactly as ``fit_sentiment_head`` does (penalty and
+  dense-block weight by inner cross-validation on the taught examples only, head anchored on
+  the base model) and evaluated on a disjoint test part. Random selection against active
+  selection (margin uncertainty plus k-means diversity, as
+  ``cxloop.text.learning.uncertain_examples`` does), several seeds.
   Baseline in the same run: plain logistic regression on MiniLM embeddings, same random labels.
 * Themes on BANKING77 (77 intents): a taxonomy made of the category names is the zero-shot
   point; taught examples are then added to the theme definitions and a ``ThemeHead`` is fitted,
@@ -19,6 +21,7 @@ the output). Run::
 
     .venv/bin/python benchmarks/learning_curve.py            # everything, writes .bench/learning/
     .venv/bin/python benchmarks/learning_curve.py --stage encode   # only fill the cache
+    .venv/bin/python benchmarks/learning_curve.py --seeds 3 --tasks sentiment  # themes kept
 """
 
 from __future__ import annotations
