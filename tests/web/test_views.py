@@ -60,3 +60,37 @@ def test_warmer_fills_the_default_views(shared, monkeypatch):
     hits = app.state.cache.hits
     shared.login("viewer").get("/")  # served from the warmed cache
     assert app.state.cache.hits > hits
+
+
+def test_cache_version_sees_changes_made_outside_the_app(engine):
+    """A customer moved to another segment by another process changes no feedback id or
+    enrichment marker; the roll-ups' triggers still record it, so cached pages are recomputed."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, update
+
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import Customer, Feedback, Source
+    from cxloop.web.cache import ResultCache
+
+    with transaction(engine) as s:
+        s.execute(insert(Source).values(id=1, name="survey", kind="file"))
+        s.execute(insert(Customer).values(id=1, external_id="c1", segment="SMB", content_hash="c"))
+        s.execute(
+            insert(Feedback).values(
+                id=1,
+                source_id=1,
+                dedup_key="k1",
+                content_hash="h",
+                customer_id=1,
+                nps=9,
+                text="fine",
+                received_at=datetime(2026, 3, 2, tzinfo=UTC),
+            )
+        )
+    cache = ResultCache(engine, probe_every=0.0)
+    before = cache.version()
+    assert cache.version() == before  # nothing changed: same version
+    with transaction(engine) as s:
+        s.execute(update(Customer).where(Customer.id == 1).values(segment="Enterprise"))
+    assert cache.version() != before

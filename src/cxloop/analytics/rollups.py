@@ -146,7 +146,12 @@ def _lock(conn: Connection) -> tuple[bool, int]:
     if conn.dialect.name == "sqlite":
         # A write as the first statement takes SQLite's write lock together with the read
         # snapshot, so no other writer can commit while this refresh reads and writes.
-        conn.execute(update(STATE).where(STATE.c.id == 1).values(refreshed_at=_now()))
+        # (a no-op write: the version stamps only change when a refresh does something)
+        conn.execute(
+            update(STATE)
+            .where(STATE.c.id == 1)
+            .values(feedback_watermark=STATE.c.feedback_watermark)
+        )
         row = conn.execute(
             select(STATE.c.built_at, STATE.c.feedback_watermark).where(STATE.c.id == 1)
         ).one()
@@ -167,6 +172,10 @@ def refresh(engine: Engine, *, full: bool = False) -> dict[str, Any]:
         sqlite = conn.dialect.name == "sqlite"
         days = {r[0] for r in conn.execute(delete(DD).returning(DD.c.day))}
         customers = {int(r[0]) for r in conn.execute(delete(DC).returning(DC.c.customer_id))}
+        if built and not full and not days and not customers and top <= watermark:
+            # Another process refreshed while this one waited for the lock: nothing to do,
+            # and the version stamps stay as they are (result caches keep their entries).
+            return {"rebuilt_days": False, "days": 0, "rebuilt_customers": False, "customers": 0}
         if sqlite and top > watermark and built and not full:
             new = F.c.id > watermark
             days |= {r[0] or "" for r in conn.execute(select(day_expr()).where(new).distinct())}

@@ -2,10 +2,14 @@
 
 Aggregates over a million feedback rows take around a second in SQLite; pages must answer in
 well under 200 ms, so results are kept per (query, parameters, data scope, data version).
-The data version is the newest feedback id, ingestion run and enrichment time plus a counter
-that every write through the app bumps; it is read at most once per ``probe_every`` seconds.
-Changes made outside this process (another ``cxloop`` command re-enriching rows) are picked
-up by the version probe, and at the latest after ``max_age`` seconds.
+The data version is the analytics roll-ups' version (:func:`cxloop.analytics.rollups.data_version`,
+which changes with every change the database triggers record: new or edited feedback,
+re-enrichment, theme corrections, customer changes, erasure) together with the newest
+feedback id, ingestion run and enrichment markers, plus a counter that every write through the
+app bumps; it is read at most once per ``probe_every`` seconds. Probing also brings the roll-ups
+up to date, so the page that follows reads fresh days. Changes made outside this process
+(another ``cxloop`` command re-enriching rows) are picked up by the version probe, and at the
+latest after ``max_age`` seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 
+from cxloop.analytics import rollups
 from cxloop.storage.models import Feedback, IngestRun
 
 T = TypeVar("T")
@@ -58,7 +63,7 @@ class ResultCache:
                 select(func.max(IngestRun.id), func.max(IngestRun.finished_at))
             ).one()
             enrich = self._enrichment_marker(conn)
-        return (fb, run[0], str(run[1]), enrich)
+        return (fb, run[0], str(run[1]), enrich, rollups.data_version(self.engine))
 
     @staticmethod
     def _enrichment_marker(conn: Any) -> Hashable:
