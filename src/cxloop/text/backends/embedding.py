@@ -30,7 +30,11 @@ from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR
 from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
 
-EMBEDDING_CALIBRATION = ZeroShotCalibration(centre=0.40, slope=12.0, keyword_bonus=2.0)
+#: ``example_discount`` chosen on BANKING77 *training* queries (11 CX themes, 10 examples each,
+#: seed 1): 0.1 cut themes per query from 1.93 to 1.44 (macro-F1 0.62 -> 0.70), top-1 -0.3 pts.
+EMBEDDING_CALIBRATION = ZeroShotCalibration(
+    centre=0.40, slope=12.0, keyword_bonus=2.0, example_discount=0.1
+)
 
 
 class EmbeddingFeaturizer:

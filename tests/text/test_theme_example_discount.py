@@ -1,0 +1,58 @@
+"""With examples, a theme's nearest example counts only after a discount: single-theme bank
+queries then get about one theme, not one per theme whose examples look alike."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxloop.text.backends import get_backend
+from cxloop.text.theme_classifier import ThemeClassifier
+from cxloop.text.types import ThemeDefinition
+
+INTENTS = {
+    "Card delivery": "card_arrival",
+    "Exchange rates": "exchange_rate",
+    "Blocked PIN": "pin_blocked",
+    "Transfer timing": "transfer_timing",
+    "Top-up limits": "top_up_limits",
+}
+
+
+@pytest.fixture(scope="module")
+def bank(datasets):
+    train = pd.read_csv(datasets / "banking77" / "train.csv")
+    test = pd.read_csv(datasets / "banking77" / "test.csv")
+    rng = np.random.default_rng(0)
+    taxonomy = [
+        ThemeDefinition(
+            name,
+            examples=tuple(rng.choice(train.loc[train.category == intent, "text"], 10, False)),
+        )
+        for name, intent in INTENTS.items()
+    ]
+    test = test[test.category.isin(list(INTENTS.values()))]
+    gold = test.category.map({intent: k for k, intent in enumerate(INTENTS.values())})
+    return taxonomy, test.text.tolist(), gold.to_numpy()
+
+
+def themes_per_text(backend, taxonomy, texts, discount):
+    calibration = dataclasses.replace(backend.calibration, example_discount=discount)
+    classifier = ThemeClassifier(backend.featurize, calibration).fit(taxonomy)
+    blocks = backend.featurize(texts)
+    conf = classifier.confidences(texts, blocks)
+    return np.mean([len(p) for p in classifier.select(conf)]), conf.argmax(axis=1)
+
+
+def test_fast_backend_with_examples_selects_about_one_theme(bank):
+    taxonomy, texts, gold = bank
+    backend = get_backend("fast")
+    shipped, top = themes_per_text(backend, taxonomy, texts, backend.calibration.example_discount)
+    undiscounted, _ = themes_per_text(backend, taxonomy, texts, 0.0)
+    assert backend.calibration.example_discount > 0
+    assert shipped < undiscounted  # the discount is what removes the extra themes
+    assert shipped <= 1.3
+    assert (top == gold).mean() >= 0.9  # and the best theme is still mostly right
