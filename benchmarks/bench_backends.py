@@ -16,6 +16,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_backends.py --backend fast --n 15000
     .venv/bin/python benchmarks/bench_backends.py --backend embedding --n 2000
+    CXLOOP_TEXT_PRECISION=fp32 .venv/bin/python benchmarks/bench_backends.py --backend embedding
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ import time
 from cxloop.text.backends import get_backend
 from cxloop.text.corpora import banking_frame, datasets_dir, tweeteval
 from cxloop.text.taxonomy import default_taxonomy
+
+
+def _torch_threads() -> int | None:
+    import sys
+
+    return sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
 
 
 def main() -> None:
@@ -52,8 +59,11 @@ def main() -> None:
         backend.analyse(texts[start : start + args.chunk], taxonomy)  # type: ignore[attr-defined]
     t3 = time.perf_counter()
     cpu = time.process_time() - c2
+    encoder = getattr(backend, "encoder", None)
     result = {
         "backend": args.backend,
+        "precision": getattr(encoder, "precision", "fp32"),
+        "threads": _torch_threads(),
         "texts": len(texts),
         "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
         "load_s": round(t1 - t0, 2),
