@@ -148,3 +148,15 @@ def test_any_text_gives_one_valid_result_per_row(texts: list[str | None]) -> Non
     for result in results:
         assert result.language and result.sentiment.label in ("negative", "neutral", "positive")
         assert all(s.strip() for s in result.sentences)
+
+
+def test_automatic_workers_follow_the_backend_and_the_volume(monkeypatch):
+    import os
+
+    from cxloop.text.pipeline import auto_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert auto_workers("fast", 15_000) == 4  # every core on a real file
+    assert auto_workers("fast", 3_000) == 1  # a small file: starting workers costs more
+    assert auto_workers("fast", None) == 4
+    assert auto_workers("embedding", 1_000_000) == 1  # torch threads already use every core

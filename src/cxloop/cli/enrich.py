@@ -13,7 +13,13 @@ def enrich(
     backend: str | None = typer.Option(
         None, "--backend", "-b", help="fast or embedding (default: the workspace setting)"
     ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="processes to analyse on"),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        "-w",
+        min=0,
+        help="processes to analyse on (0 = automatic: every core for fast, 1 for embedding)",
+    ),
     batch_size: int = typer.Option(1000, "--batch-size", min=1, help="feedback per transaction"),
     limit: int | None = typer.Option(None, "--limit", min=1, help="stop after this many"),
     fmt: OutputFormat = FormatOption,

@@ -38,7 +38,13 @@ def score(
     redact: bool = typer.Option(
         False, "--redact", help="replace the text column with its PII-redacted version"
     ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="processes to score on"),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        "-w",
+        min=0,
+        help="processes to score on (0 = automatic: every core for fast, 1 for embedding)",
+    ),
     cache: bool = typer.Option(
         True, "--cache/--no-cache", help="reuse the warmed-up engine from ~/.cache/cxloop"
     ),
@@ -59,6 +65,12 @@ def score(
     from cxloop.text.score import score_file
     from cxloop.text.taxonomy import load_taxonomy_file
 
+    if workers == 0:
+        from cxloop.text.pipeline import auto_workers
+
+        # About 100 bytes per row of a feedback export: enough to skip workers on small files.
+        size = input_file.stat().st_size if input_file.is_file() else 0
+        workers = auto_workers(backend, size // 100)
     themes = load_taxonomy_file(taxonomy).themes if taxonomy else None
     journey_def = load_journey_file(journey) if journey else None
     progress = Progress(

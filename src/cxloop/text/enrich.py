@@ -26,7 +26,7 @@ from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, Source
 from cxloop.storage.types import utcnow
 from cxloop.text.journey import JourneyContext, load_journey
-from cxloop.text.pipeline import BackendSpec, TextItem, analyze_batches
+from cxloop.text.pipeline import BackendSpec, TextItem, analyze_batches, auto_workers
 from cxloop.text.taxonomy import ensure_taxonomy, load_taxonomy, theme_ids
 from cxloop.text.types import TextAnalysis
 
@@ -239,7 +239,8 @@ def enrich_workspace(
     pending is recomputed from the database, so a run that is killed and started again ends
     in the same state as one uninterrupted run. The workspace's taxonomy (the default one
     when it has none) and journey are seeded on first use. ``workers > 1`` analyses batches
-    on that many processes while this process alone writes.
+    on that many processes while this process alone writes; ``workers=0`` picks the number
+    (:func:`~cxloop.text.pipeline.auto_workers`).
     """
     with _single_run(db, settings):
         return _enrich(db, settings, backend, workers, progress, batch_size, limit)
@@ -307,6 +308,8 @@ def _enrich(
         pending = min(pending, limit)
     started = time.perf_counter()
     enriched = themes_assigned = 0
+    if workers == 0:
+        workers = auto_workers(engine.backend.name, pending)
     workers = max(1, min(workers, os.cpu_count() or 1, max(1, pending // batch_size)))
     if workers > 1:
         db.dispose()  # no pooled connection may be shared with forked workers

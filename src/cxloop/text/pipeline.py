@@ -216,6 +216,27 @@ def _analyze_items(engine: TextEngine, items: list[TextItem]) -> list[TextAnalys
     return engine.analyze(items)
 
 
+#: Below this many texts a second process costs more to start than it saves.
+MIN_ROWS_PER_EXTRA_WORKER = 2_000
+#: More processes than this rarely help: the parent alone reads and writes.
+MAX_AUTO_WORKERS = 8
+
+
+def auto_workers(backend_name: str, rows: int | None = None) -> int:
+    """How many processes to analyse on when the user does not say (``--workers 0``).
+
+    The ``fast`` backend is single-threaded Python, so every core gets a worker once there
+    is enough text; the ``embedding`` backend already spreads one model over all cores with
+    PyTorch threads, and a second process would load a second copy of the model.
+    """
+    if backend_name != "fast":
+        return 1
+    cores = min(os.cpu_count() or 1, MAX_AUTO_WORKERS)
+    if rows is not None:
+        cores = min(cores, max(1, rows // MIN_ROWS_PER_EXTRA_WORKER))
+    return max(1, cores)
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     """``fork`` shares the loaded backend with the workers at no start-up cost; once PyTorch is
     loaded its threads make forking unsafe, so ``spawn`` is used then."""
