@@ -634,7 +634,7 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         "reached with frozen MiniLM vectors and linear heads; richer frozen features, tuned "
         "thresholds and aspect-conditioned heads all stayed within about one point "
         "(text-models.md lists what was tried). The fast backend's 10-shot BANKING77 top-1 "
-        "fell from 0.69 to 0.67 when example similarities were discounted, the price of "
+        "fell from 0.69 to 0.68 when example similarities were discounted, the price of "
         "selecting ~2.6 instead of ~6 themes per single-theme query with examples (11 CX "
         "themes with 10 examples: macro-F1 0.51 -> 0.56 fast, 0.66 -> 0.72 embedding).",
     ]

@@ -221,16 +221,26 @@ class ThemeClassifier:
             return np.zeros((0, n_themes), dtype=np.float32)
         cosine = blocks.dense @ self.anchor_vectors_.T
         nearest = np.full((n, n_themes), -1.0, dtype=np.float32)
+        raw = nearest.copy()  # without the example discount
+        is_example = self.anchor_discount_ > 0
         for index in range(n_themes):
-            mask = self.anchor_owner_ == index
-            nearest[:, index] = (cosine[:, mask] - self.anchor_discount_[mask]).max(axis=1)
+            owned = self.anchor_owner_ == index
+            label = cosine[:, owned & ~is_example].max(axis=1, initial=-1.0)
+            nearest[:, index] = raw[:, index] = label
+            if (owned & is_example).any():
+                example = cosine[:, owned & is_example].max(axis=1)
+                raw[:, index] = np.maximum(label, example)
+                example -= self.anchor_discount_[owned & is_example][0]
+                nearest[:, index] = np.maximum(label, example)
         keyword_hit = np.zeros((n, n_themes), dtype=np.float32)
         if len(self.keyword_columns_):
             present = (blocks.hashed[:, self.keyword_columns_] > 0).astype(np.float32)
             hits = present @ self.keyword_map_
             keyword_hit = np.minimum(np.asarray(hits.todense(), dtype=np.float32), 1.0)
         cal = self.calibration
-        relative = nearest - nearest.max(axis=1, keepdims=True)
+        # Being the text's best theme is judged on undiscounted similarity, so the nearest
+        # example still ranks the themes (1-NN) while the discount only lowers confidence.
+        relative = raw - raw.max(axis=1, keepdims=True)
         logits = (
             cal.slope * (nearest - cal.centre)
             + cal.keyword_bonus * keyword_hit
