@@ -139,7 +139,19 @@ def teach(
             head, metrics = fit_theme_head(backend, everything, vocab)
             _add_theme_examples(session, examples)
         version = save_version(session, task, head, backend=backend.name, metrics=metrics)
-        return {"task": task, "version": version.version, "backend": backend.name, **metrics}
+        result: dict[str, Any] = {
+            "task": task,
+            "version": version.version,
+            "backend": backend.name,
+            **metrics,
+        }
+        if task == "sentiment" and metrics.get("C") == 0.0:
+            result["note"] = (
+                "in cross-validation the examples did not beat the current model by more than "
+                "chance, so the new version predicts as before (corrections of single "
+                "feedback still apply); teach more examples to change it"
+            )
+        return result
 
 
 def _add_theme_examples(session: Session, examples: Sequence[LabelledExample]) -> None:
