@@ -86,7 +86,11 @@ def test_the_whole_loop_in_a_browser(live, browser, tmp_path):
     page.screenshot(path=str(shots / "data-mapping.png"), full_page=True)
     page.get_by_role("button", name="Ingest").click()
     # The job page refreshes until the summary (or a failure message) shows.
-    page.wait_for_selector("#ingest-summary, [role=alert]", timeout=120_000)
+    try:
+        page.wait_for_selector("#ingest-summary, [role=alert]", timeout=120_000)
+    except Exception:
+        _report_stuck_job(page, live)
+        raise
     assert page.locator("#ingest-summary").count() == 1, page.locator("main").inner_text()
     summary = page.locator("#ingest-summary").inner_text()
     assert "inserted 30" in summary and "quarantined 1" in summary, summary
@@ -164,3 +168,18 @@ def test_keyboard_reaches_main_content_and_login_labels(live, browser):
     # a viewer's menu has no cases, data or admin entries
     menu = page.get_by_role("navigation", name="Main").inner_text()
     assert "Cases" not in menu and "Audit log" not in menu and "Overview" in menu
+
+
+def _report_stuck_job(page, live) -> None:
+    """Print what the browser shows, the server's job table and every thread's stack, so a
+    job that never ends in CI can be diagnosed from the log."""
+    import sys
+    import traceback
+
+    print("page url:", page.url)
+    print("page text:", page.locator("body").inner_text()[:2000])
+    print("jobs:", getattr(live.app.state, "ingest_jobs", None))
+    names = {t.ident: t.name for t in __import__("threading").enumerate()}
+    for ident, frame in sys._current_frames().items():
+        print(f"--- thread {names.get(ident, ident)}")
+        print("".join(traceback.format_stack(frame)[-12:]))
