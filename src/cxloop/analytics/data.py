@@ -43,6 +43,7 @@ from sqlalchemy.sql.selectable import Select
 
 from cxloop.analytics.filters import Condition, parse_filter
 from cxloop.errors import InputError
+from cxloop.storage.models.analytics import STAT_NAMES
 from cxloop.storage.models.core import BusinessMetric, Customer, Feedback
 from cxloop.storage.models.text import Enrichment, FeedbackTheme, Theme
 
@@ -75,24 +76,9 @@ CUSTOMER_COLUMNS: dict[str, ColumnElement[Any]] = {
 MIN_VERBATIM_CONFIDENCE = 0.6
 NUMERIC_FIELDS = {"nps", "csat", "ces", "rating", "sentiment_score", "revenue"}
 
-#: The sufficient statistics computed per group (see module docstring).
-STAT_COLUMNS = (
-    "n",
-    "nps_n",
-    "nps_pro",
-    "nps_det",
-    "csat_n",
-    "csat_top",
-    "ces_n",
-    "ces_sum",
-    "ces_sq",
-    "rating_n",
-    "rating_sum",
-    "rating_sq",
-    "sent_n",
-    "sent_sum",
-    "sent_sq",
-)
+#: The sufficient statistics computed per group (see module docstring); the roll-up tables
+#: store the same ones, so both take the names from the table definitions.
+STAT_COLUMNS = STAT_NAMES
 
 
 @dataclass(frozen=True)
