@@ -56,7 +56,11 @@ def rank_opportunities(
     for _, r in t.iterrows():
         affected = theme_first.loc[theme_first["theme_id"] == r["theme_id"], "customer_id"]
         affected = pd.Index(affected.unique())
-        rev = float(revenue.reindex(affected).fillna(0.0).sum()) if len(revenue) else 0.0
+        rev = (
+            float(pd.to_numeric(revenue.reindex(affected), errors="coerce").fillna(0.0).sum())
+            if len(revenue)
+            else 0.0
+        )
         lift = lift_lo = lift_hi = None
         if len(churn):
             known = churn.dropna()
@@ -88,7 +92,8 @@ def rank_opportunities(
     nps_damage = _scaled(-df["nps_impact"].astype(float).fillna(0.0))
     df["severity"] = (df["negative_share"].astype(float) / 100.0 + nps_damage) / 2.0
     # Only a churn lift whose interval excludes zero counts as value; noise counts as none.
-    sure_lift = df["churn_lift"].where(df["churn_lift_ci_low"].fillna(-1) > 0, 0.0)
+    ci_low = pd.to_numeric(df["churn_lift_ci_low"], errors="coerce").fillna(-1.0)
+    sure_lift = pd.to_numeric(df["churn_lift"], errors="coerce").where(ci_low > 0, 0.0)
     df["value"] = (
         _scaled(df["revenue_affected"].astype(float)) + _scaled(sure_lift.astype(float).fillna(0.0))
     ) / 2.0
