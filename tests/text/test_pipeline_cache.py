@@ -27,6 +27,14 @@ TEXTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def no_shipped_classifiers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """These tests are about the user's cache: hide the classifiers the package ships."""
+    from cxloop.text import engine_cache
+
+    monkeypatch.setattr(engine_cache, "SHIPPED_DIR", tmp_path / "no-shipped-classifiers")
+
+
 @pytest.fixture
 def fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts theme-classifier fits (a restored classifier is not fitted)."""

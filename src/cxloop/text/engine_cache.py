@@ -11,15 +11,19 @@ file — plain arrays, read back with ``allow_pickle=False``, so a cache file ca
 
 The key covers everything that changes results: the backend name, options and version (model
 folder and device for ``embedding``), the taxonomy and journey fingerprints, the pipeline
-version, and the size and modification time of every file of the ``cxloop.text`` package
-(code and shipped weights), so an upgrade or retraining invalidates it. A classifier whose
-fitted state holds anything but arrays, sparse matrices and the per-theme example models is
-simply not cached (it is fitted each run, as before). The cache lives in the workspace
-(``$CXLOOP_HOME/cache``) or the user's cache folder (``~/.cache/cxloop``).
+version, and the content of every file of the ``cxloop.text`` package (code and shipped
+weights), so an upgrade or retraining invalidates it. Because the key depends on content only,
+the project ships the ``fast`` backend's classifier for the default taxonomy and journey in
+``weights/classifiers/`` (built by ``scripts/build_default_classifiers.py``, about 100 KB): a
+first run on a new machine restores it instead of importing scikit-learn to fit (about 2 s).
+A classifier whose fitted state holds anything but arrays, sparse matrices and the per-theme
+example models is simply not cached (it is fitted each run, as before). The cache lives in
+the workspace (``$CXLOOP_HOME/cache``) or the user's cache folder (``~/.cache/cxloop``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -49,14 +53,24 @@ def user_cache_dir() -> Path:
     return Path(base) / "cxloop"
 
 
+#: Shipped fitted classifiers (default taxonomy and journey); not part of the code stamp.
+SHIPPED_DIR = _TEXT_PACKAGE / "weights" / "classifiers"
+
+
+@functools.cache
 def _code_stamp() -> str:
+    """A digest of the content of every file of ``cxloop.text`` (about 4 MB: ~10 ms, once)."""
     digest = hashlib.sha256()
     for path in sorted(_TEXT_PACKAGE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            stat = path.stat()
-            digest.update(
-                f"{path.relative_to(_TEXT_PACKAGE)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-            )
+        if (
+            not path.is_file()
+            or "__pycache__" in path.parts
+            or path.suffix == ".pyc"
+            or SHIPPED_DIR in path.parents
+        ):
+            continue
+        digest.update(str(path.relative_to(_TEXT_PACKAGE).as_posix()).encode() + b"\0")
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -76,6 +90,14 @@ def engine_key(
         "code": _code_stamp(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def classifier_file_name(
+    backend: str, taxonomy: Sequence[ThemeDefinition], journey: Journey, model: Any
+) -> str:
+    """The cache file name of a backend's classifier for this taxonomy and journey."""
+    key = engine_key(backend, taxonomy, journey, _backend_identity(model))
+    return f"classifier-{backend}-{key[:24]}.npz"
 
 
 def _backend_identity(backend: Any) -> dict[str, str]:
@@ -114,16 +136,17 @@ def load_engine(
         or not callable(getattr(model, "install_classifier", None))
     ):
         return engine
-    key = engine_key(backend, taxonomy, journey, _backend_identity(model))
-    path = cache_dir / f"classifier-{backend}-{key[:24]}.npz"
-    if path.is_file():
+    path = cache_dir / classifier_file_name(backend, taxonomy, journey, model)
+    for candidate in (path, SHIPPED_DIR / path.name):
+        if not candidate.is_file():
+            continue
         try:
             classifier = model.new_classifier()
-            restore_fitted(classifier, taxonomy, path)
+            restore_fitted(classifier, taxonomy, candidate)
             model.install_classifier(taxonomy, classifier)
             return engine
         except Exception as exc:  # a damaged or outdated cache file is rebuilt, never fatal
-            log.warning("ignoring unreadable classifier cache %s: %s", path, exc)
+            log.warning("ignoring unreadable classifier cache %s: %s", candidate, exc)
     fitted = model.classifier(taxonomy)
     arrays = fitted_arrays(fitted, taxonomy)
     if arrays is not None:
@@ -224,7 +247,8 @@ def _write(path: Path, arrays: dict[str, Any], name: str) -> None:
             old.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            # compressed: the per-theme heads are mostly zeros (10 MB -> about 100 KB)
+            np.savez_compressed(handle, **arrays)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except OSError as exc:
