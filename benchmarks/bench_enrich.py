@@ -24,7 +24,6 @@ Usage: .venv/bin/python benchmarks/bench_enrich.py [--backends fast,embedding] [
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -36,6 +35,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
+
+from bench_workspace import workspace_with_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -152,26 +153,11 @@ def rules_only(texts: list[str]) -> dict[str, float]:
 def cli_enrich(texts: list[str], backend: str, workers: int) -> dict[str, float]:
     from sqlalchemy import delete
 
-    from cxloop.storage.db import make_engine, transaction, upgrade
-    from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, Source
+    from cxloop.storage.db import make_engine, transaction
+    from cxloop.storage.models import Enrichment, FeedbackTheme
 
     home = Path(tempfile.mkdtemp(prefix="bench_enrich_"))
-    url = f"sqlite:///{home / 'cxloop.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(engine) as session:
-        source = Source(name="bench")
-        session.add(source)
-        session.flush()
-        session.add_all(
-            Feedback(
-                source_id=source.id,
-                dedup_key=str(i),
-                content_hash=hashlib.sha256(t.encode()).hexdigest(),
-                text=t,
-            )
-            for i, t in enumerate(texts)
-        )
+    url, engine = workspace_with_texts(home, texts)
     engine.dispose()
     env = {**os.environ, "CXLOOP_HOME": str(home), "CXLOOP_DATABASE_URL": url}
     results: dict[str, float] = {}

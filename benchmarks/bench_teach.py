@@ -22,7 +22,6 @@ Usage: .venv/bin/python benchmarks/bench_teach.py [--backend fast] [--workers 1]
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -34,6 +33,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
+
+from bench_workspace import workspace_with_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -51,8 +52,8 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from cxloop.config import Settings
-    from cxloop.storage.db import make_engine, transaction, upgrade
-    from cxloop.storage.models import Enrichment, Feedback, Source
+    from cxloop.storage.db import transaction
+    from cxloop.storage.models import Enrichment
     from cxloop.text.corpora import banking_sentiment
     from cxloop.text.model_registry import backend_for_workspace
     from cxloop.text.pipeline import enrich_workspace
@@ -71,22 +72,7 @@ def main() -> None:
         }
     ).to_csv(labels_csv, index=False)
 
-    url = f"sqlite:///{home / 'cxloop.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(engine) as session:
-        source = Source(name="bench")
-        session.add(source)
-        session.flush()
-        session.add_all(
-            Feedback(
-                source_id=source.id,
-                dedup_key=str(i),
-                content_hash=hashlib.sha256(t.encode()).hexdigest(),
-                text=t,
-            )
-            for i, t in enumerate(texts)
-        )
+    url, engine = workspace_with_texts(home, texts)
     settings = Settings(home=home, database_url=url, text_backend=args.backend)
     t0 = time.perf_counter()
     first = enrich_workspace(engine, settings, args.backend, workers=args.workers, progress=False)

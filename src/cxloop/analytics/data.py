@@ -395,6 +395,13 @@ def feedback_rows(
     )
     stmt = select(F.c.id.label("feedback_id"), *(c.label(k) for k, c in columns.items()))
     stmt = stmt.select_from(feedback_from(scope, customers=needs_c))
+    return _scoped_rows(engine, stmt, scope, require)
+
+
+def _scoped_rows(
+    engine: Engine, stmt: Any, scope: Scope, require: ColumnElement[bool] | None
+) -> pd.DataFrame:
+    """Rows of ``stmt`` limited to the scope (and ``require``, when given)."""
     where = scope_where(scope)
     if require is not None:
         where.append(require)
@@ -420,12 +427,7 @@ def feedback_theme_pairs(
     stmt = select(FT.c.feedback_id, FT.c.theme_id, FT.c.sentiment_label).select_from(
         feedback_from(scope).join(FT, FT.c.feedback_id == F.c.id)
     )
-    where = scope_where(scope)
-    if require is not None:
-        where.append(require)
-    if where:
-        stmt = stmt.where(and_(*where))
-    return _rows_frame(engine, stmt)
+    return _scoped_rows(engine, stmt, scope, require)
 
 
 def customers_frame(engine: Engine, scope: Scope, *, attributes: bool = True) -> pd.DataFrame:
