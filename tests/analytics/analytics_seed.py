@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert, select
 
 from cxloop.storage.models.core import BusinessMetric, Customer, Feedback, Source
 from cxloop.storage.models.text import Enrichment, FeedbackTheme, Theme
@@ -121,3 +121,65 @@ def seed(engine: Engine, customers: int = 400, feedback: int = 3000, rng_seed: i
                 for m in range(1, 20)
             ],
         )
+
+
+def next_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(Feedback.id))).scalar() or 0) + 1
+
+
+def add_feedback(engine: Engine, rows: int, *, customer: int = 1, day: int = 100) -> list[int]:
+    """New, enriched feedback with a negative 'App' mention and NPS 0, the way ingestion and
+    enrichment write it (feedback first, then enrichment and theme rows)."""
+    first = next_id(engine)
+    ids = list(range(first, first + rows))
+    at = START + timedelta(days=day, hours=9)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Feedback.__table__),
+            [
+                {
+                    "id": i,
+                    "source_id": 1,
+                    "dedup_key": f"new{i}",
+                    "content_hash": "n",
+                    "customer_id": customer,
+                    "channel": "email",
+                    "received_at": at,
+                    "nps": 0,
+                    "text": "the app crashed",
+                }
+                for i in ids
+            ],
+        )
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Enrichment.__table__),
+            [
+                {
+                    "feedback_id": i,
+                    "model_version": "t",
+                    "content_hash": "n",
+                    "sentiment_label": "negative",
+                    "sentiment_score": -0.9,
+                    "journey_stage": "Use",
+                    "touchpoint": "App",
+                    "redacted_text": "the app crashed",
+                }
+                for i in ids
+            ],
+        )
+        conn.execute(
+            insert(FeedbackTheme.__table__),
+            [
+                {
+                    "feedback_id": i,
+                    "theme_id": 3,
+                    "confidence": 0.9,
+                    "sentiment_label": "negative",
+                    "sentiment_score": -0.9,
+                }
+                for i in ids
+            ],
+        )
+    return ids

@@ -8,12 +8,11 @@ theme mentions and customers), then the next analysis must equal the exact path
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from analytics_compare import result_differences
-from analytics_seed import SPIKE_WEEK, START, seed
+from analytics_seed import SPIKE_WEEK, add_feedback, next_id, seed
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from cxloop.analytics import ANALYSES, data, rollups, run_analysis
@@ -122,68 +121,6 @@ def test_served_scopes_are_answered_from_rollups(seeded: Engine) -> None:
     )
 
 
-def _next_id(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.max(Feedback.id))).scalar() or 0) + 1
-
-
-def _add_feedback(engine: Engine, rows: int, *, customer: int = 1, day: int = 100) -> list[int]:
-    """New, enriched feedback with a negative 'App' mention and NPS 0, the way ingestion and
-    enrichment write it (feedback first, then enrichment and theme rows)."""
-    first = _next_id(engine)
-    ids = list(range(first, first + rows))
-    at = START + timedelta(days=day, hours=9)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Feedback.__table__),
-            [
-                {
-                    "id": i,
-                    "source_id": 1,
-                    "dedup_key": f"new{i}",
-                    "content_hash": "n",
-                    "customer_id": customer,
-                    "channel": "email",
-                    "received_at": at,
-                    "nps": 0,
-                    "text": "the app crashed",
-                }
-                for i in ids
-            ],
-        )
-    with engine.begin() as conn:
-        conn.execute(
-            insert(Enrichment.__table__),
-            [
-                {
-                    "feedback_id": i,
-                    "model_version": "t",
-                    "content_hash": "n",
-                    "sentiment_label": "negative",
-                    "sentiment_score": -0.9,
-                    "journey_stage": "Use",
-                    "touchpoint": "App",
-                    "redacted_text": "the app crashed",
-                }
-                for i in ids
-            ],
-        )
-        conn.execute(
-            insert(FeedbackTheme.__table__),
-            [
-                {
-                    "feedback_id": i,
-                    "theme_id": 3,
-                    "confidence": 0.9,
-                    "sentiment_label": "negative",
-                    "sentiment_score": -0.9,
-                }
-                for i in ids
-            ],
-        )
-    return ids
-
-
 def _value(result: Any, **match: Any) -> dict[str, Any]:
     return next(r for r in result.rows if all(r.get(k) == v for k, v in match.items()))
 
@@ -191,7 +128,7 @@ def _value(result: Any, **match: Any) -> dict[str, Any]:
 def test_new_feedback_shows_in_the_next_analysis(seeded: Engine) -> None:
     before = assert_same(seeded, "themes", {})
     seg_before = assert_same(seeded, "metrics", {"by": "channel", "period": None})
-    _add_feedback(seeded, 40, day=100)
+    add_feedback(seeded, 40, day=100)
     after = assert_same(seeded, "themes", {})
     assert _value(after, theme="App")["volume"] == _value(before, theme="App")["volume"] + 40
     seg_after = assert_same(seeded, "metrics", {"by": "channel", "period": None})
@@ -247,13 +184,13 @@ def test_customer_changes_show(seeded: Engine) -> None:
 
 def test_deleted_feedback_and_themes_show(seeded: Engine) -> None:
     assert_same(seeded, "metrics", {"period": None})
-    top = _next_id(seeded) - 1
+    top = next_id(seeded) - 1
     with seeded.begin() as conn:
         conn.execute(delete(Feedback).where(Feedback.id.in_([5, 6, 7, top])))
     after = assert_same(seeded, "metrics", {"period": None})
     # SQLite hands a deleted top id out again: the new row must still count as new.
-    _add_feedback(seeded, 1, day=3)
-    assert _next_id(seeded) - 1 == top
+    add_feedback(seeded, 1, day=3)
+    assert next_id(seeded) - 1 == top
     again = assert_same(seeded, "metrics", {"period": None})
     assert again.rows[0]["n"] == after.rows[0]["n"] + 1
     with seeded.begin() as conn:
@@ -265,7 +202,7 @@ def test_deleted_feedback_and_themes_show(seeded: Engine) -> None:
 
 def test_churn_inputs_follow_new_complaints(seeded: Engine) -> None:
     before = assert_same(seeded, "churn", {})
-    _add_feedback(seeded, 3, customer=7, day=2)  # customer 7 complains about the app early
+    add_feedback(seeded, 3, customer=7, day=2)  # customer 7 complains about the app early
     after = assert_same(seeded, "churn", {})
     rate = _value(after, section="rate", factor="theme: App")
     assert rate["n"] >= _value(before, section="rate", factor="theme: App")["n"]
@@ -286,7 +223,7 @@ def test_fresh_rollups_are_not_recomputed(seeded: Engine) -> None:
         conn.execute(update(Customer).where(Customer.id <= 10).values(revenue=5.0))
     st = rollups.state(seeded)
     assert st is not None and not st["dirty"]
-    _add_feedback(seeded, 2, day=SPIKE_WEEK * 7)
+    add_feedback(seeded, 2, day=SPIKE_WEEK * 7)
     st = rollups.state(seeded)
     assert st is not None and (st["dirty"] or st["max_feedback_id"] > st["watermark"])
     done = rollups.refresh(seeded)

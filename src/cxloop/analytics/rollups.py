@@ -16,11 +16,19 @@ day from the source rows with the same expressions as the exact queries of
 Python), so a refreshed day equals a freshly built one. It runs in one transaction that first
 takes the write lock (SQLite) or locks the state row (PostgreSQL): two analyses never refresh
 at once, and a change committed meanwhile stays in the log for the next refresh.
+
+A full build on SQLite runs in steps instead (:data:`BUILD_STEP_ROWS` feedback rows each, one
+transaction per step): SQLite has one writer at a time, and a single build transaction (about
+a minute per million rows) made an ingest running meanwhile fail on its 30-second busy
+timeout. While a stepped build is under way (``building_at`` recent) other processes answer
+from the source rows; changes committed between steps are in the change log or above the
+watermark, so the next refresh applies them. PostgreSQL's readers and writers do not block
+each other, so it builds in one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -76,6 +84,13 @@ MAX_DAY_RANGES = 60
 #: Customers recomputed per statement, and beyond how many the summaries are rebuilt.
 CUSTOMER_CHUNK = 500
 MAX_DIRTY_CUSTOMERS = 20_000
+#: SQLite builds in steps of about this many feedback rows (a few seconds each).
+BUILD_STEP_ROWS = 50_000
+#: A stepped build with no step for this long has died; the next analysis starts it again.
+STALE_BUILD = timedelta(minutes=5)
+
+#: ``progress(done, total)`` after each step of a stepped build.
+Progress = Callable[[int, int], None]
 
 
 def _now() -> datetime:
@@ -90,7 +105,9 @@ def state(engine: Engine) -> dict[str, Any] | None:
     try:
         with engine.connect() as conn:
             row = conn.execute(
-                select(STATE.c.built_at, STATE.c.feedback_watermark).where(STATE.c.id == 1)
+                select(STATE.c.built_at, STATE.c.feedback_watermark, STATE.c.building_at).where(
+                    STATE.c.id == 1
+                )
             ).one_or_none()
             if row is None:
                 return None
@@ -108,18 +125,27 @@ def state(engine: Engine) -> dict[str, Any] | None:
         "watermark": int(row.feedback_watermark or 0),
         "max_feedback_id": int(top or 0),
         "dirty": dirty_days or dirty_customers,
+        "building": _building(row.building_at),
     }
+
+
+def _building(building_at: datetime | None) -> bool:
+    """Whether a stepped build is under way (its last step is recent)."""
+    if building_at is None:
+        return False
+    if building_at.tzinfo is None:
+        building_at = building_at.replace(tzinfo=UTC)
+    return _now() - building_at < STALE_BUILD
 
 
 def ensure_fresh(engine: Engine) -> bool:
     """Bring the roll-ups up to date; False when this database has none (use exact queries)."""
     st = state(engine)
-    if st is None:
-        return False
+    if st is None or st["building"]:
+        return False  # no roll-ups, or another process is building them: use the rows
     if st["built"] and not st["dirty"] and st["max_feedback_id"] <= st["watermark"]:
         return True
-    refresh(engine)
-    return True
+    return refresh(engine).get("built", True) is not False
 
 
 def data_version(engine: Engine) -> Any:
@@ -141,8 +167,9 @@ def data_version(engine: Engine) -> Any:
 # --- refreshing -----------------------------------------------------------------------------
 
 
-def _lock(conn: Connection) -> tuple[bool, int]:
-    """Take the refresh lock first thing in the transaction; returns (built, watermark)."""
+def _lock(conn: Connection) -> tuple[bool, int, bool]:
+    """Take the refresh lock first thing in the transaction; returns (built, watermark,
+    whether a stepped build is under way in another process)."""
     if conn.dialect.name == "sqlite":
         # A write as the first statement takes SQLite's write lock together with the read
         # snapshot, so no other writer can commit while this refresh reads and writes.
@@ -153,21 +180,30 @@ def _lock(conn: Connection) -> tuple[bool, int]:
             .values(feedback_watermark=STATE.c.feedback_watermark)
         )
         row = conn.execute(
-            select(STATE.c.built_at, STATE.c.feedback_watermark).where(STATE.c.id == 1)
+            select(STATE.c.built_at, STATE.c.feedback_watermark, STATE.c.building_at).where(
+                STATE.c.id == 1
+            )
         ).one()
     else:
         row = conn.execute(
-            select(STATE.c.built_at, STATE.c.feedback_watermark)
+            select(STATE.c.built_at, STATE.c.feedback_watermark, STATE.c.building_at)
             .where(STATE.c.id == 1)
             .with_for_update()
         ).one()
-    return row.built_at is not None, int(row.feedback_watermark or 0)
+    return row.built_at is not None, int(row.feedback_watermark or 0), _building(row.building_at)
 
 
-def refresh(engine: Engine, *, full: bool = False) -> dict[str, Any]:
-    """Apply pending changes (or rebuild everything with ``full``); returns what was done."""
+def refresh(
+    engine: Engine, *, full: bool = False, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Apply pending changes (or rebuild everything with ``full``); returns what was done.
+
+    ``{"built": False, ...}`` when another process is building the roll-ups in steps (the
+    caller answers from the rows meanwhile)."""
     with engine.begin() as conn:
-        built, watermark = _lock(conn)
+        built, watermark, building = _lock(conn)
+        if building:
+            return {"built": False, "building_elsewhere": True}
         top = int(conn.execute(select(func.max(F.c.id))).scalar() or 0)
         sqlite = conn.dialect.name == "sqlite"
         days = {r[0] for r in conn.execute(delete(DD).returning(DD.c.day))}
@@ -188,24 +224,111 @@ def refresh(engine: Engine, *, full: bool = False) -> dict[str, Any]:
         ranges = day_ranges(days)
         rebuild_days = full or not built or len(ranges) > MAX_DAY_RANGES
         rebuild_customers = full or not built or len(customers) > MAX_DIRTY_CUSTOMERS
-        if rebuild_days:
-            _rebuild_days(conn)
-        elif ranges:
-            _refresh_days(conn, ranges)
-        if rebuild_customers:
-            _rebuild_customers(conn)
-        elif customers:
-            _refresh_customers(conn, sorted(customers))
-        values: dict[str, Any] = {"feedback_watermark": top, "refreshed_at": _now()}
-        if not built or full:
-            values["built_at"] = _now()
-        conn.execute(update(STATE).where(STATE.c.id == 1).values(**values))
+        stepped = sqlite and (rebuild_days or rebuild_customers)
+        if stepped:
+            _start_stepped_build(conn, top)
+        else:
+            if rebuild_days:
+                _rebuild_days(conn)
+            elif ranges:
+                _refresh_days(conn, ranges)
+            if rebuild_customers:
+                _rebuild_customers(conn)
+            elif customers:
+                _refresh_customers(conn, sorted(customers))
+            values: dict[str, Any] = {"feedback_watermark": top, "refreshed_at": _now()}
+            if not built or full:
+                values["built_at"] = _now()
+            conn.execute(update(STATE).where(STATE.c.id == 1).values(**values))
+    if stepped:
+        _build_in_steps(engine, progress)
+        rebuild_days = rebuild_customers = True
     return {
         "rebuilt_days": rebuild_days,
         "days": "all" if rebuild_days else len(days),
         "rebuilt_customers": rebuild_customers,
         "customers": "all" if rebuild_customers else len(customers),
     }
+
+
+def _start_stepped_build(conn: Connection, top: int) -> None:
+    """First step (in the locked transaction): empty the roll-ups and mark the build.
+
+    The watermark is set to the top feedback id now; rows inserted later are above it and
+    are applied by the next refresh, and the delete trigger still lowers it if the top rows
+    are deleted during the build (SQLite may then reuse their ids)."""
+    for table in (*ROLLUP_TABLES, CT, CN):
+        conn.execute(delete(table))
+    conn.execute(
+        update(STATE)
+        .where(STATE.c.id == 1)
+        .values(built_at=None, building_at=_now(), feedback_watermark=top)
+    )
+
+
+def _build_in_steps(engine: Engine, progress: Progress | None) -> None:
+    """Fill the day roll-ups a range of days at a time and the customer summaries a range of
+    customers at a time, each step in its own write transaction, then mark them built."""
+    with engine.connect() as conn:
+        per_day = conn.execute(
+            select(day_expr(), func.count()).group_by(day_expr()).order_by(day_expr())
+        ).all()
+        per_customer = conn.execute(
+            select(F.c.customer_id, func.count())
+            .where(F.c.customer_id.is_not(None))
+            .group_by(F.c.customer_id)
+            .order_by(F.c.customer_id)
+        ).all()
+    day_steps = _steps([(d or "", int(n)) for d, n in per_day])
+    customer_steps = _steps([(int(c), int(n)) for c, n in per_customer])
+    total = len(day_steps) + len(customer_steps)
+    done = 0
+    for first, last in day_steps:
+        with engine.begin() as conn:
+            _heartbeat(conn)
+            if first == "":  # undated feedback sorts first, on its own
+                ranges: list[tuple[date | None, date | None]] = [(None, None)]
+            else:
+                ranges = [(date.fromisoformat(first), date.fromisoformat(last))]
+            _fill_days(conn, _received_in(ranges))
+        done += 1
+        if progress:
+            progress(done, total)
+    for first, last in customer_steps:
+        with engine.begin() as conn:
+            _heartbeat(conn)
+            _fill_customers(conn, F.c.customer_id.between(first, last))
+        done += 1
+        if progress:
+            progress(done, total)
+    with engine.begin() as conn:
+        now = _now()
+        conn.execute(
+            update(STATE)
+            .where(STATE.c.id == 1)
+            .values(built_at=now, refreshed_at=now, building_at=None)
+        )
+
+
+def _heartbeat(conn: Connection) -> None:
+    """A write as the step's first statement: takes SQLite's write lock for the step and
+    tells other processes the build is alive."""
+    conn.execute(update(STATE).where(STATE.c.id == 1).values(building_at=_now()))
+
+
+def _steps(counts: Sequence[tuple[Any, int]]) -> list[tuple[Any, Any]]:
+    """Consecutive (first, last) key ranges of about :data:`BUILD_STEP_ROWS` rows each;
+    undated feedback (key ``""``) gets a step of its own."""
+    out: list[tuple[Any, Any]] = []
+    rows = 0
+    for key, n in counts:
+        if out and key != "" and out[-1][0] != "" and rows + n <= BUILD_STEP_ROWS:
+            out[-1] = (out[-1][0], key)
+            rows += n
+        else:
+            out.append((key, key))
+            rows = n
+    return out
 
 
 def day_ranges(days: Iterable[str]) -> list[tuple[date | None, date | None]]:

@@ -12,7 +12,7 @@ import typer
 
 from cxloop.analytics import AnalysisResult, run_analysis
 from cxloop.cli.context import state
-from cxloop.cli.output import FormatOption, OutputFormat, console, print_rows
+from cxloop.cli.output import FormatOption, OutputFormat, console, err_console, print_rows
 
 analyze_app = typer.Typer(
     help="Understand the numbers: metrics, journey, themes, drivers, segments, churn, sales "
@@ -192,8 +192,38 @@ def show(result: AnalysisResult, fmt: OutputFormat) -> None:
 
 
 def _run(ctx: typer.Context, name: str, fmt: OutputFormat, **params: Any) -> None:
-    result = run_analysis(state(ctx).engine, name, **params)
+    engine = state(ctx).engine
+    _first_build(engine, show=fmt is OutputFormat.table)
+    result = run_analysis(engine, name, **params)
     show(result, fmt)
+
+
+def _first_build(engine: Any, show: bool) -> None:
+    """The first analysis of a workspace builds the roll-ups (about a minute per million
+    feedback rows), so it gets a progress bar; later analyses only apply what changed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from sqlalchemy.exc import DBAPIError
+
+    from cxloop.analytics import rollups
+
+    st = rollups.state(engine)
+    if st is None or st["built"] or st["building"]:
+        return
+    bar = Progress(
+        TextColumn("[bold]building analytics roll-ups[/bold] (first analysis only)"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not show,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("roll-ups", total=None)
+        try:
+            rollups.refresh(engine, progress=lambda d, t: bar.update(task, completed=d, total=t))
+        except DBAPIError:
+            return  # read-only or locked: the analysis answers from the rows (and says so)
 
 
 @analyze_app.command("metrics")

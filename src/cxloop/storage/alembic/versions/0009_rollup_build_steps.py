@@ -1,0 +1,35 @@
+"""analytics: heartbeat of a roll-up build that runs in steps
+
+Revision ID: 0009_rollup_build_steps
+Revises: 0008_analytics_rollups
+
+On SQLite the roll-ups are built in steps of about 50,000 feedback rows, committing between
+steps, so an ingest running at the same time waits seconds instead of the whole build.
+``building_at`` is the time of the last step; while it is recent, other processes answer
+from the source rows instead of half-built roll-ups, and a build that died (no step for five
+minutes) is started again by the next analysis.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import cxloop.storage.types
+
+revision = "0009_rollup_build_steps"
+down_revision = "0008_analytics_rollups"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "analytics_state",
+        sa.Column("building_at", cxloop.storage.types.UTCDateTime(timezone=True), nullable=True),
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("analytics_state") as batch:
+        batch.drop_column("building_at")
