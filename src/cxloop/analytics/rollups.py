@@ -224,7 +224,9 @@ def refresh(
         ranges = day_ranges(days)
         rebuild_days = full or not built or len(ranges) > MAX_DAY_RANGES
         rebuild_customers = full or not built or len(customers) > MAX_DIRTY_CUSTOMERS
-        stepped = sqlite and (rebuild_days or rebuild_customers)
+        # A small workspace builds in this one transaction: no window in which other
+        # processes see the roll-ups as under construction.
+        stepped = sqlite and (rebuild_days or rebuild_customers) and top > BUILD_STEP_ROWS
         if stepped:
             _start_stepped_build(conn, top)
         else:
