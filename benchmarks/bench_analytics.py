@@ -13,7 +13,9 @@ The analyses read per-day roll-ups (migration 0008, ``cxloop.analytics.rollups``
 prints, in this order:
 
 1. the time to build the roll-ups from scratch (paid once, by the first analysis of a
-   workspace or after upgrading to 0008);
+   workspace or after upgrading to 0008), in steps of ``--step-rows`` feedback rows (0009),
+   while a second thread ingests 100 enriched rows every half second through its own engine
+   (SQLite's 30 s busy timeout): its longest wait for the write lock and any failures;
 2. each analysis in a fresh engine (cold connection, warm OS cache) with the roll-ups up to
    date, ``--repeat`` times, plus the exact path without roll-ups with ``--exact``;
 3. the refresh after ``--new-feedback`` enriched rows arrive over the last week (paid by the
@@ -37,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +47,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import delete
+from sqlalchemy.exc import OperationalError
 
 from cxloop.analytics import ANALYSES, rollups, run_analysis
 from cxloop.storage.db import make_engine, upgrade
@@ -349,6 +353,30 @@ def delete_feedback(path: Path, ids: list[int]) -> None:
     engine.dispose()
 
 
+def concurrent_writer(path: Path, stop: threading.Event, out: dict[str, Any]) -> None:
+    """An ingest running during the roll-up build: 100 enriched rows every half second, each
+    batch timed from its first statement to its last commit (lock waits included)."""
+    waits: list[float] = []
+    ids: list[int] = []
+    failures: list[str] = []
+    while not stop.is_set():
+        try:
+            new, seconds = add_recent_feedback(path, 100, seed=len(waits))
+            ids += new
+            waits.append(seconds)
+        except OperationalError as exc:  # "database is locked" after the busy timeout
+            failures.append(str(exc.orig))
+        stop.wait(0.5)
+    out.update(
+        batches=len(waits),
+        failed=len(failures),
+        errors=sorted(set(failures)),
+        max_wait_s=round(max(waits, default=0.0), 2),
+        median_wait_s=round(float(np.median(waits)) if waits else 0.0, 2),
+        ids=ids,
+    )
+
+
 def timed(fn: Any) -> tuple[Any, float, float]:
     """(result, wall seconds, this process's CPU seconds)."""
     c = time.process_time()
@@ -389,6 +417,18 @@ def main() -> None:
     parser.add_argument(
         "--exact", action="store_true", help="also time each analysis without roll-ups"
     )
+    parser.add_argument(
+        "--step-rows",
+        type=int,
+        default=rollups.BUILD_STEP_ROWS,
+        help="feedback rows per build step (a huge value: one transaction, as before 0009)",
+    )
+    parser.add_argument(
+        "--no-writer",
+        dest="writer",
+        action="store_false",
+        help="build without an ingest writing at the same time",
+    )
     args = parser.parse_args()
     path = Path(args.db)
     if args.rebuild or not path.exists():
@@ -399,9 +439,24 @@ def main() -> None:
     upgrade(engine)  # an older benchmark database gets the roll-up tables (migration 0008)
     engine.dispose()
 
-    # 1. Build the roll-ups from scratch (paid once: by the first analysis of a workspace).
+    # 1. Build the roll-ups from scratch (paid once: by the first analysis of a workspace),
+    # with an ingest writing small batches meanwhile (another engine, 30 s busy timeout).
+    rollups.BUILD_STEP_ROWS = args.step_rows
     engine = make_engine(url)
-    _, wall, cpu = timed(lambda: rollups.refresh(engine, full=True))
+    stop = threading.Event()
+    writer: dict[str, Any] = {}
+    thread = threading.Thread(target=concurrent_writer, args=(path, stop, writer))
+    if args.writer:
+        thread.start()
+    steps: list[int] = []
+    try:
+        _, wall, cpu = timed(
+            lambda: rollups.refresh(engine, full=True, progress=lambda d, t: steps.append(t))
+        )
+    finally:
+        stop.set()
+        if args.writer:
+            thread.join()
     sizes = rollups.rollup_sizes(engine)
     engine.dispose()
     print(
@@ -410,13 +465,21 @@ def main() -> None:
                 "roll_ups": "build from scratch",
                 "seconds": round(wall, 2),
                 "cpu_seconds": round(cpu, 2),
+                "steps": steps[-1] if steps else 1,
+                "step_rows": args.step_rows,
                 "rows": sizes,
                 "paid_by": "the first analysis of a workspace (or after upgrading to 0008)",
+                "concurrent_writer": {k: v for k, v in writer.items() if k != "ids"},
                 "load_avg": [round(x, 1) for x in os.getloadavg()],
             }
         ),
         flush=True,
     )
+    if writer.get("ids"):  # leave the benchmark database as it was, roll-ups current
+        delete_feedback(path, writer["ids"])
+        engine = make_engine(url)
+        rollups.refresh(engine)
+        engine.dispose()
 
     # 2. Each analysis in a fresh engine with the roll-ups up to date.
     out = []
