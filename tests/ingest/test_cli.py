@@ -153,3 +153,21 @@ def test_quarantine_retry_for_metrics_and_customers(cli, write_csv):
     exported = cli("export", "customers", "--format", "jsonl").stdout.splitlines()
     assert [json.loads(x)["customer_id"] for x in exported] == ["C1", "C2"]
     assert json.loads(exported[1])["attributes"] == {"signup": "soon"}
+
+
+def test_retried_row_is_not_duplicated_by_re_ingesting_its_file(cli, write_csv):
+    """A row with no external id, stored by a quarantine retry, keeps the identity it had in
+    its file: ingesting the same file again (now with the right mapping) finds it instead of
+    adding it a second time."""
+    _init(cli)
+    path = write_csv("noid.csv", [["comment", "score"], ["great", "5"], ["fine", "4.5"]])
+    first = json.loads(cli("ingest", path, "--map", "score=nps", "-f", "json").stdout)
+    assert (first["inserted"], first["quarantined"]) == (1, 1)
+    retried = cli("quarantine", "retry", "--run", str(first["run_id"]), "--map", "score=rating")
+    assert retried.exit_code == 0, retried.stderr
+    again = json.loads(cli("ingest", path, "--map", "score=rating", "-f", "json").stdout)
+    assert again["quarantined"] == 0 and again["inserted"] == 0, again
+    exported = cli("export", "feedback", "--format", "jsonl")
+    rows = [json.loads(x) for x in exported.stdout.splitlines()]
+    assert sorted(r["text"] for r in rows) == ["fine", "great"], rows
+    assert {r["text"]: r["rating"] for r in rows} == {"fine": 4.5, "great": 5}

@@ -123,7 +123,9 @@ def _extra_columns(batch: RawBatch, res: Resolution) -> list[tuple[str, int]]:
     return [(c, i) for i, c in enumerate(batch.columns) if c not in mapped]
 
 
-def _bad(batch: RawBatch, i: int, fld: str | None, reason: str) -> BadRow:
+def _bad(
+    batch: RawBatch, i: int, fld: str | None, reason: str, dedup_key: str | None = None
+) -> BadRow:
     row = batch.rows[i]
     payload = raw_payload(batch.columns, row)
     return BadRow(
@@ -132,6 +134,7 @@ def _bad(batch: RawBatch, i: int, fld: str | None, reason: str) -> BadRow:
         json.dumps(payload, ensure_ascii=False, sort_keys=True),
         payload,
         fld,
+        dedup_key,
     )
 
 
@@ -208,7 +211,7 @@ def prepare_feedback(
     for i in range(len(batch.rows)):
         if i in errors:
             fld, msg = errors[i]
-            prepared.bad.append(_bad(batch, i, fld, msg))
+            prepared.bad.append(_bad(batch, i, fld, msg, ident.dedup_keys[i]))
             continue
         t, ti = text[i], title[i]
         if (
@@ -225,6 +228,7 @@ def prepare_feedback(
                     "text",
                     "the row has neither text nor any score (nps, csat, ces, rating); fill "
                     "one in, or map the column that holds it with --map COLUMN=FIELD",
+                    ident.dedup_keys[i],
                 )
             )
     if len(keep) == len(batch.rows):

@@ -195,7 +195,8 @@ def _retry_group(
         )
         with engine.begin() as conn:
             if kind == "feedback":
-                stored = _retry_feedback(conn, batch, res, source_id, now, failing)
+                keys = {e.id: e.dedup_key for e in splittable}
+                stored = _retry_feedback(conn, batch, res, source_id, now, failing, keys)
             elif kind == "customers":
                 prepared = prepare.prepare_customers(batch, res, all_text=False)
                 store.write_customers(conn, prepared, run_id=origin_run, now=now)
@@ -240,10 +241,16 @@ def _retry_feedback(
     source_id: int | None,
     now: Any,
     failing: dict[int, tuple[str | None, str]],
+    keys: Mapping[int, str | None],
 ) -> list[int]:
     if source_id is None:
         raise InputError("these entries have no source; ingest the corrected file instead")
     ident = prepare.feedback_identity(batch, res, all_text=False)
+    for i, entry_id in enumerate(batch.row_numbers):
+        # Without an external id, a row is known by the key it had in its file; recomputed
+        # from the stored JSON it would differ, and a re-ingest would store it again.
+        if ident.external_ids[i] is None and keys.get(entry_id):
+            ident.dedup_keys[i] = keys[entry_id]
     sids = store.feedback_source_ids(conn, ident.sources, source_id)
     existing = store.existing_feedback(conn, sids, ident.dedup_keys)
     prepared = prepare.prepare_feedback(batch, res, False, res.profile.channel, ident)

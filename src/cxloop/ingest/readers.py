@@ -41,6 +41,8 @@ class BadRow:
     raw_text: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     field: str | None = None
+    #: A feedback row's dedup key in its file (kept so a retry stores it under that key).
+    dedup_key: str | None = None
 
 
 @dataclass

@@ -514,6 +514,7 @@ def quarantine_rows(
             "reason": b.reason,
             "raw": b.raw,
             "raw_text": b.raw_text,
+            "dedup_key": b.dedup_key,
             "status": "open",
             "created_at": now,
             "resolved_at": None,

@@ -157,6 +157,9 @@ class QuarantinedRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     raw_text: Mapped[str | None] = mapped_column(Text)
+    #: The feedback row's dedup key in its file, so a retry stores it under the same identity
+    #: a re-ingest of that file would give it (see migration 0010).
+    dedup_key: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), default="open")  # open|resolved|discarded
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
