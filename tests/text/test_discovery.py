@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from discovery_seed import load_workspace
 from sqlalchemy import select
 
 from cxloop.errors import ConflictError, NotEstimable
 from cxloop.storage.db import transaction
-from cxloop.storage.models import Feedback, Source, Theme, ThemeProposal
+from cxloop.storage.models import Theme, ThemeProposal
 from cxloop.text.discovery import DiscoveryInput, discover_themes, theme_overlaps
 from cxloop.text.proposals import accept_proposal, discover_for_workspace, reject_proposal
 from cxloop.text.types import ThemeDefinition
@@ -106,27 +107,8 @@ def _is_planted(proposal) -> bool:
     return any("plastic" in k or "packaging" in k for k in proposal.keywords)
 
 
-def _load(engine, items):
-    with transaction(engine) as s:
-        src = Source(name="survey")
-        s.add(src)
-        s.flush()
-        for t in TAXONOMY:
-            s.add(Theme(name=t.name, description=t.description, keywords=list(t.keywords)))
-        s.add_all(
-            Feedback(
-                source_id=src.id,
-                dedup_key=str(it.feedback_id),
-                content_hash="h",
-                text=it.text,
-                received_at=it.received_at,
-            )
-            for it in items
-        )
-
-
 def test_proposals_are_stored_accepted_and_rejections_remembered(engine):
-    _load(engine, corpus(3000, 0.03, seed=3))
+    load_workspace(engine, TAXONOMY, corpus(3000, 0.03, seed=3))
     _, stored = discover_for_workspace(engine)
     assert stored and any(_is_planted(p) for p in stored)
     planted = next(p for p in stored if _is_planted(p))
@@ -146,7 +128,7 @@ def test_proposals_are_stored_accepted_and_rejections_remembered(engine):
 
 
 def test_rejected_proposal_is_not_proposed_again(engine):
-    _load(engine, corpus(3000, 0.03, seed=4))
+    load_workspace(engine, TAXONOMY, corpus(3000, 0.03, seed=4))
     _, stored = discover_for_workspace(engine)
     planted = next(p for p in stored if _is_planted(p))
     reject_proposal(engine, planted.id)

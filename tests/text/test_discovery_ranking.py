@@ -10,6 +10,7 @@ put it first; the ranking must.
 from __future__ import annotations
 
 import numpy as np
+from discovery_seed import load_workspace
 
 from cxloop.text.discovery import DiscoveryInput, discover_themes
 from cxloop.text.proposal_ranking import CorpusTerms, _spelling_slips
@@ -109,23 +110,10 @@ def test_spelling_slips_are_not_counted_as_new_words():
 
 
 def test_stored_proposals_are_listed_best_first_with_their_reasons(engine):
-    from cxloop.storage.db import transaction
-    from cxloop.storage.models import Feedback, Source, Theme
     from cxloop.text.proposals import discover_for_workspace, list_proposals
 
     items, _ = corpus(3000, seed=12)
-    with transaction(engine) as s:
-        src = Source(name="survey")
-        s.add(src)
-        s.flush()
-        for t in TAXONOMY:
-            s.add(Theme(name=t.name, description=t.description, keywords=list(t.keywords)))
-        s.add_all(
-            Feedback(
-                source_id=src.id, dedup_key=str(it.feedback_id), content_hash="h", text=it.text
-            )
-            for it in items
-        )
+    load_workspace(engine, TAXONOMY, items)
     _, stored = discover_for_workspace(engine)
     listed = list_proposals(engine)
     assert [r["id"] for r in listed] == [p.id for p in stored]
