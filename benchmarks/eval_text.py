@@ -206,6 +206,12 @@ BASELINES = {"VADER": vader_labels, "TextBlob": textblob_labels}
 Row = dict[str, object]
 
 
+def add_row(rows: list[Row], row: Row) -> None:
+    """Append one result row and print it (long runs show their progress)."""
+    rows.append(row)
+    print(row, flush=True)
+
+
 def fmt(value: float, ci: tuple[float, float]) -> str:
     return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
@@ -219,16 +225,16 @@ def sentiment_rows(
         p = predict()
         acc, acc_ci = accuracy_row(y, p)
         f1, f1_ci = macro_f1_row(y, p)
-        rows.append(
+        add_row(
+            rows,
             {
                 "task": task,
                 "system": system,
                 "n": len(y),
                 "metric 1": f"accuracy {fmt(acc, acc_ci)}",
                 "metric 2": f"macro-F1 {fmt(f1, f1_ci)}",
-            }
+            },
         )
-        print(rows[-1], flush=True)
     return rows
 
 
@@ -340,19 +346,18 @@ def eval_semeval(
                 pol_pred[k] = LABEL_INDEX[sent.label]
             assert not (train_set & set(test_idx.tolist()))
         f1, ci = micro_f1_multilabel(gold, pred)
-        rows.append(
+        add_row(
+            rows,
             {
                 "task": "SemEval-2014 restaurants, 5-fold CV (seed 0): category detection",
                 "system": b,
                 "n": len(texts),
                 "metric 1": f"micro-F1 {fmt(f1, ci)}",
                 "metric 2": "",
-            }
+            },
         )
-        print(rows[-1], flush=True)
         if retrain:
-            rows.append(polarity_row(b, pairs, pol_pred, polarity_of))
-            print(rows[-1], flush=True)
+            add_row(rows, polarity_row(b, pairs, pol_pred, polarity_of))
         classifier = feat.backend.classifier(SEMEVAL_ZERO_SHOT)  # type: ignore[attr-defined]
         conf = classifier.confidences([classifier_text(t) for t in texts], blocks)
         zpred = np.zeros_like(gold)
@@ -361,7 +366,8 @@ def eval_semeval(
                 zpred[row, t] = True
         f1, ci = micro_f1_multilabel(gold, zpred)
         macro = f1_score(gold, zpred, average="macro", zero_division=0)
-        rows.append(
+        add_row(
+            rows,
             {
                 "task": "SemEval-2014 restaurants, zero-shot category detection "
                 "(names + description + 3 keywords, no examples)",
@@ -369,9 +375,8 @@ def eval_semeval(
                 "n": len(texts),
                 "metric 1": f"micro-F1 {fmt(f1, ci)}",
                 "metric 2": f"macro-F1 {macro:.3f}",
-            }
+            },
         )
-        print(rows[-1], flush=True)
     polarity_baselines(rows, sentences, pairs, polarity_of)
     return rows
 
@@ -398,16 +403,16 @@ def polarity_baselines(rows: list[Row], sentences, pairs, polarity_of) -> None: 
         doc = f(texts)
         p = np.array([doc[i] for i, _, _ in pairs])
         acc, ci = accuracy_row(y_pol, p)
-        rows.append(
+        add_row(
+            rows,
             {
                 "task": "SemEval-2014 restaurants: category polarity (sentence score)",
                 "system": name,
                 "n": len(pairs),
                 "metric 1": f"accuracy {fmt(acc, ci)}",
                 "metric 2": "",
-            }
+            },
         )
-        print(rows[-1], flush=True)
 
 
 def classifier_text(text: str) -> str:
@@ -445,14 +450,15 @@ def eval_banking(backends: list[str], feats: dict[str, Featurizer], root: Path) 
             p = classifier.confidences(cleaned, blocks).argmax(axis=1)
             acc, ci = accuracy_row(y, p)
             f1, f1_ci = macro_f1_row(y, p)
-            rows.append(
+            add_row(
+                rows,
                 {
                     "task": f"BANKING77 test, 77 intents, top-1, {label}",
                     "system": b,
                     "n": len(y),
                     "metric 1": f"accuracy {fmt(acc, ci)}",
                     "metric 2": f"macro-F1 {fmt(f1, f1_ci)}",
-                }
+                },
             )
             print(rows[-1], f"{time.perf_counter() - started:.1f}s", flush=True)
     rows += eval_banking_themes(backends, feats, train, test)
@@ -502,9 +508,8 @@ def eval_banking_themes(
                     "n": len(texts),
                     "metric 1": f"macro-F1 {fmt(f1, f1_ci)}",
                     "metric 2": f"micro-F1 {fmt(micro, micro_ci)}",
-                }
+                },
             )
-            print(rows[-1], flush=True)
     return rows
 
 
