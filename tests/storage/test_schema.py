@@ -83,3 +83,27 @@ def test_db_upgrade_rebuilds_dropped_feedback_indexes(cli, engine):
     }
     assert cli("db", "upgrade").exit_code == 0
     assert "ix_feedback_received_at" in {i["name"] for i in inspect(engine).get_indexes("feedback")}
+
+
+def test_an_older_schema_asks_for_db_upgrade_then_works(cli, engine):
+    """A workspace last migrated by an older cxloop (here: before 0010) gets a message that
+    says what to do, not a missing-column error halfway through a command."""
+    from alembic import command
+
+    from cxloop.storage.db import alembic_config, current_revision, head_revision
+
+    command.downgrade(alembic_config(engine), "0009_rollup_build_steps")
+    assert current_revision(engine) == "0009_rollup_build_steps"
+    refused = cli("quarantine", "list")
+    assert refused.exit_code != 0
+    assert "0009_rollup_build_steps" in refused.stderr and "cxloop db upgrade" in refused.stderr
+    assert cli("db", "upgrade").exit_code == 0
+    assert current_revision(engine) == head_revision()
+    assert cli("quarantine", "list").exit_code == 0
+
+
+def test_a_newer_schema_says_so(cli, engine):
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    refused = cli("quarantine", "list")
+    assert refused.exit_code != 0 and "newer than this version" in refused.stderr

@@ -80,7 +80,43 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _scripts() -> Any:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    return ScriptDirectory.from_config(cfg)
+
+
+def head_revision() -> str | None:
+    """The newest migration this version of cxloop ships."""
+    return _scripts().get_current_head()  # type: ignore[no-any-return]
+
+
 def require_schema(engine: Engine) -> None:
-    """Fail with a helpful message when the workspace was never initialised."""
+    """Fail with a helpful message when the workspace was never initialised, or when its
+    schema is not the one this version of cxloop expects (after an update), instead of
+    failing later on a missing column."""
     if not inspect(engine).has_table("feedback"):
         raise ConfigError("this workspace has no database yet", hint="run 'cxloop init' first")
+    scripts = _scripts()
+    current, head = current_revision(engine), scripts.get_current_head()
+    if current == head:
+        return
+    from alembic.util import CommandError
+
+    try:
+        known = current is not None and scripts.get_revision(current) is not None
+    except CommandError:
+        known = False
+    if not known:
+        raise ConfigError(
+            f"this workspace's database schema ({current}) is newer than this version of "
+            f"cxloop knows (up to {head})",
+            hint="update cxloop to the version that last upgraded this workspace",
+        )
+    raise ConfigError(
+        f"this workspace's database schema is at {current}; this version of cxloop needs {head}",
+        hint="back up the database, then run 'cxloop db upgrade'",
+    )
