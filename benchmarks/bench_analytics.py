@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import OperationalError
 
 from cxloop.analytics import ANALYSES, rollups, run_analysis
@@ -364,8 +365,8 @@ def concurrent_writer(path: Path, stop: threading.Event, out: dict[str, Any]) ->
             new, seconds = add_recent_feedback(path, 100, seed=len(waits))
             ids += new
             waits.append(seconds)
-        except OperationalError as exc:  # "database is locked" after the busy timeout
-            failures.append(str(exc.orig))
+        except (OperationalError, sqlite3.OperationalError) as exc:  # locked past the timeout
+            failures.append(str(getattr(exc, "orig", exc)))
         stop.wait(0.5)
     out.update(
         batches=len(waits),
@@ -443,16 +444,21 @@ def main() -> None:
     # with an ingest writing small batches meanwhile (another engine, 30 s busy timeout).
     rollups.BUILD_STEP_ROWS = args.step_rows
     engine = make_engine(url)
+    with engine.begin() as conn:  # an interrupted earlier run may have left its build marked
+        conn.execute(update(rollups.STATE).values(building_at=None))
     stop = threading.Event()
     writer: dict[str, Any] = {}
     thread = threading.Thread(target=concurrent_writer, args=(path, stop, writer))
     if args.writer:
         thread.start()
-    steps: list[int] = []
+    steps: list[float] = []  # when each step ended (the first entry: the build planned)
+
+    def step_done(done: int, total: int) -> None:
+        steps.append(time.perf_counter())
+
     try:
-        _, wall, cpu = timed(
-            lambda: rollups.refresh(engine, full=True, progress=lambda d, t: steps.append(t))
-        )
+        begun = time.perf_counter()
+        _, wall, cpu = timed(lambda: rollups.refresh(engine, full=True, progress=step_done))
     finally:
         stop.set()
         if args.writer:
@@ -465,7 +471,9 @@ def main() -> None:
                 "roll_ups": "build from scratch",
                 "seconds": round(wall, 2),
                 "cpu_seconds": round(cpu, 2),
-                "steps": steps[-1] if steps else 1,
+                "steps": max(len(steps) - 1, 1),
+                "planned_after_s": round(steps[0] - begun, 2) if steps else None,
+                "longest_step_s": round(float(np.diff(steps).max()), 2) if len(steps) > 1 else None,
                 "step_rows": args.step_rows,
                 "rows": sizes,
                 "paid_by": "the first analysis of a workspace (or after upgrading to 0008)",

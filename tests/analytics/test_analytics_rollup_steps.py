@@ -50,7 +50,7 @@ def test_stepped_build_equals_the_exact_path(workspace: Engine) -> None:
     done = rollups.refresh(workspace, progress=lambda d, t: steps.append((d, t)))
     assert done["rebuilt_days"] and done["rebuilt_customers"]
     total = steps[-1][1]
-    assert total >= 10 and steps == [(i, total) for i in range(1, total + 1)]
+    assert total >= 10 and steps == [(i, total) for i in range(total + 1)]
     st = rollups.state(workspace)
     assert st is not None and st["built"] and not st["building"] and not st["dirty"]
     _same_as_exact(workspace, "metrics", "themes", "segments", "journey", "churn")

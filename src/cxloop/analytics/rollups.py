@@ -89,7 +89,7 @@ BUILD_STEP_ROWS = 50_000
 #: A stepped build with no step for this long has died; the next analysis starts it again.
 STALE_BUILD = timedelta(minutes=5)
 
-#: ``progress(done, total)`` after each step of a stepped build.
+#: ``progress(done, total)`` once the steps are planned (done = 0), then after each step.
 Progress = Callable[[int, int], None]
 
 
@@ -285,6 +285,8 @@ def _build_in_steps(engine: Engine, progress: Progress | None) -> None:
     customer_steps = _steps([(int(c), int(n)) for c, n in per_customer])
     total = len(day_steps) + len(customer_steps)
     done = 0
+    if progress:
+        progress(done, total)
     for first, last in day_steps:
         with engine.begin() as conn:
             _heartbeat(conn)
