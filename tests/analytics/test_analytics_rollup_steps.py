@@ -23,6 +23,7 @@ from cxloop.storage.db import make_engine, upgrade
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     monkeypatch.setattr(rollups, "BUILD_STEP_ROWS", 60)
+    monkeypatch.setattr(rollups, "STEP_PAUSE", 0.0)  # the writer test writes between steps
     eng = make_engine(f"sqlite:///{tmp_path / 'ws.db'}")
     upgrade(eng)
     seed(eng, customers=120, feedback=600)
@@ -131,6 +132,7 @@ def test_first_cli_analysis_shows_the_build(
     from cxloop.cli.main import main
 
     monkeypatch.setattr(rollups, "BUILD_STEP_ROWS", 60)
+    monkeypatch.setattr(rollups, "STEP_PAUSE", 0.0)
     home = tmp_path / "home"
     eng = make_engine(f"sqlite:///{home / 'cxloop.db'}")
     upgrade(eng)
