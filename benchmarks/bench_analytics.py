@@ -13,8 +13,8 @@ The analyses read per-day roll-ups (migration 0008, ``cxloop.analytics.rollups``
 prints, in this order:
 
 1. the time to build the roll-ups from scratch (paid once, by the first analysis of a
-   workspace or after upgrading to 0008), in steps of ``--step-rows`` feedback rows (0009),
-   while a second thread ingests 100 enriched rows every half second through its own engine
+   workspace or after upgrading to 0008), staged above ``--staged-above`` feedback rows
+   (0009), while a second thread ingests 100 enriched rows every half second through its own engine
    (SQLite's 30 s busy timeout): its longest wait for the write lock and any failures;
 2. each analysis in a fresh engine (cold connection, warm OS cache) with the roll-ups up to
    date, ``--repeat`` times, plus the exact path without roll-ups with ``--exact``;
@@ -419,10 +419,11 @@ def main() -> None:
         "--exact", action="store_true", help="also time each analysis without roll-ups"
     )
     parser.add_argument(
-        "--step-rows",
+        "--staged-above",
         type=int,
-        default=rollups.BUILD_STEP_ROWS,
-        help="feedback rows per build step (a huge value: one transaction, as before 0009)",
+        default=rollups.STAGED_BUILD_ROWS,
+        help="build in staging tables above this many feedback rows (a huge value: one "
+        "transaction, as before 0009)",
     )
     parser.add_argument(
         "--no-writer",
@@ -442,7 +443,7 @@ def main() -> None:
 
     # 1. Build the roll-ups from scratch (paid once: by the first analysis of a workspace),
     # with an ingest writing small batches meanwhile (another engine, 30 s busy timeout).
-    rollups.BUILD_STEP_ROWS = args.step_rows
+    rollups.STAGED_BUILD_ROWS = args.staged_above
     engine = make_engine(url)
     with engine.begin() as conn:  # an interrupted earlier run may have left its build marked
         conn.execute(update(rollups.STATE).values(building_at=None))
@@ -474,7 +475,7 @@ def main() -> None:
                 "steps": max(len(steps) - 1, 1),
                 "planned_after_s": round(steps[0] - begun, 2) if steps else None,
                 "longest_step_s": round(float(np.diff(steps).max()), 2) if len(steps) > 1 else None,
-                "step_rows": args.step_rows,
+                "staged_above": args.staged_above,
                 "rows": sizes,
                 "paid_by": "the first analysis of a workspace (or after upgrading to 0008)",
                 "concurrent_writer": {k: v for k, v in writer.items() if k != "ids"},

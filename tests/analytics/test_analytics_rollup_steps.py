@@ -1,8 +1,10 @@
-"""SQLite builds the roll-ups in steps, so other writers are not locked out for the build.
+"""SQLite builds the roll-ups in staging tables under a read snapshot, so other writers are
+not locked out for the build, then copies them into place.
 
 Real SQLite files; "another process" is a second engine on the same file (its own
 connections, so SQLite's file locks apply between them exactly as between processes). The
-step size is set small (a setting, not a mock) so a 600-row workspace takes many steps.
+size above which a build is staged is set small (a setting, not a mock) so a 600-row
+workspace is staged.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ from cxloop.storage.db import make_engine, upgrade
 
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setattr(rollups, "BUILD_STEP_ROWS", 60)
-    monkeypatch.setattr(rollups, "STEP_PAUSE", 0.0)  # the writer test writes between steps
+    monkeypatch.setattr(rollups, "STAGED_BUILD_ROWS", 60)
     eng = make_engine(f"sqlite:///{tmp_path / 'ws.db'}")
     upgrade(eng)
     seed(eng, customers=120, feedback=600)
@@ -46,20 +47,21 @@ def _other_process(engine: Engine, busy_ms: int) -> Engine:
     return other
 
 
-def test_stepped_build_equals_the_exact_path(workspace: Engine) -> None:
+def test_staged_build_equals_the_exact_path(workspace: Engine) -> None:
     steps: list[tuple[int, int]] = []
     done = rollups.refresh(workspace, progress=lambda d, t: steps.append((d, t)))
     assert done["rebuilt_days"] and done["rebuilt_customers"]
     total = steps[-1][1]
-    assert total >= 10 and steps == [(i, total) for i in range(total + 1)]
+    assert steps == [(i, total) for i in range(total + 1)] and total == 8
     st = rollups.state(workspace)
     assert st is not None and st["built"] and not st["building"] and not st["dirty"]
     _same_as_exact(workspace, "metrics", "themes", "segments", "journey", "churn")
 
 
-def test_a_writer_commits_between_steps_and_is_applied_next(workspace: Engine) -> None:
-    """An ingest running during the build commits between two steps within a one-second
-    busy timeout (a one-transaction build held the lock for all of it); another process
+def test_a_writer_commits_during_the_build_and_is_applied_next(workspace: Engine) -> None:
+    """An ingest running in the middle of the build (the builder's read snapshot open)
+    commits within a one-second busy timeout (a one-transaction build held the lock for all
+    of it); another process
     meanwhile answers from the rows; the next analysis applies the new feedback."""
     other = _other_process(workspace, busy_ms=1000)
     written: list[int] = []
@@ -131,8 +133,7 @@ def test_first_cli_analysis_shows_the_build(
     (the bar), then answers; the numbers equal the exact path."""
     from cxloop.cli.main import main
 
-    monkeypatch.setattr(rollups, "BUILD_STEP_ROWS", 60)
-    monkeypatch.setattr(rollups, "STEP_PAUSE", 0.0)
+    monkeypatch.setattr(rollups, "STAGED_BUILD_ROWS", 60)
     home = tmp_path / "home"
     eng = make_engine(f"sqlite:///{home / 'cxloop.db'}")
     upgrade(eng)
@@ -152,7 +153,7 @@ def test_first_cli_analysis_shows_the_build(
     monkeypatch.setattr(rollups, "refresh", watched)
     assert main(["analyze", "metrics", "--by", "segment"]) == 0
     assert "metrics" in capsys.readouterr().out
-    assert len(steps) >= 10
+    assert len(steps) == 9
     st = rollups.state(eng)
     assert st is not None and st["built"]
     _same_as_exact(eng, "metrics")
