@@ -190,5 +190,5 @@ class RollupState(Base):
     built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     feedback_watermark: Mapped[int] = mapped_column(BigInteger, default=0)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Last step of a build running in steps (SQLite); None when no build is under way.
+    #: Last step of a staged build (SQLite); None when no build is under way.
     building_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,13 +1,14 @@
-"""analytics: heartbeat of a roll-up build that runs in steps
+"""analytics: heartbeat of a staged roll-up build
 
 Revision ID: 0009_rollup_build_steps
 Revises: 0008_analytics_rollups
 
-On SQLite the roll-ups are built in steps of about 50,000 feedback rows, committing between
-steps, so an ingest running at the same time waits seconds instead of the whole build.
-``building_at`` is the time of the last step; while it is recent, other processes answer
-from the source rows instead of half-built roll-ups, and a build that died (no step for five
-minutes) is started again by the next analysis.
+On SQLite a full roll-up build is staged: computed under a read snapshot into temporary
+tables, then copied into place in one short write transaction, so an ingest running at the
+same time waits well under a second instead of the whole build. ``building_at`` is the time
+of the build's last step; while it is recent, other processes answer from the source rows
+instead of the empty roll-ups, and a build that died (no step for five minutes) is started
+again by the next analysis.
 """
 
 from __future__ import annotations
