@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cxloop.cli.context import state
-from cxloop.cli.output import FormatOption, OutputFormat, console, err_console, print_json
+from cxloop.cli.output import FormatOption, OutputFormat, console, print_json, progress_bar
 from cxloop.demo import planted
 from cxloop.demo.build import build_demo, ingest_demo_files
 from cxloop.storage.db import upgrade
@@ -45,14 +44,7 @@ def demo(
     if ingest:
         upgrade(engine)
     show = fmt is not OutputFormat.json
-    bar = Progress(
-        TextColumn("[bold]demo[/bold] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not show,
-    )
+    bar = progress_bar("[bold]demo[/bold] {task.description}", show=show)
     tasks = {
         "customers": bar.add_task("customers", total=customers),
         "feedback": bar.add_task("feedback", total=feedback),

@@ -110,3 +110,19 @@ def print_object(obj: Mapping[str, Any], fmt: OutputFormat, *, title: str | None
         return
     rows = [{"field": k, "value": v} for k, v in obj.items()]
     print_rows(rows, fmt, title=title, columns=["field", "value"])
+
+
+def progress_bar(label: str, *, show: bool, transient: bool = False) -> Any:
+    """A bar with a count and the elapsed time, on stderr (stdout stays clean for
+    ``--format json``); ``show=False`` disables it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not show,
+        transient=transient,
+    )
