@@ -107,3 +107,9 @@ def test_a_newer_schema_says_so(cli, engine):
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     refused = cli("quarantine", "list")
     assert refused.exit_code != 0 and "newer than this version" in refused.stderr
+
+
+def test_the_schema_revision_constant_is_the_newest_migration():
+    from cxloop.storage.db import SCHEMA_REVISION, head_revision
+
+    assert head_revision() == SCHEMA_REVISION
