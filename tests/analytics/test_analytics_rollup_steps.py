@@ -158,3 +158,33 @@ def test_first_cli_analysis_shows_the_build(
     assert st is not None and st["built"]
     _same_as_exact(eng, "metrics")
     eng.dispose()
+
+
+def test_a_slow_step_is_kept_alive_and_no_beat_lands_after_the_build(
+    workspace: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One statement can take minutes on a very large workspace: a heartbeat thread keeps the
+    build marked alive meanwhile, and stops before the roll-ups are marked built."""
+    import time
+
+    from sqlalchemy import select
+
+    monkeypatch.setattr(rollups, "HEARTBEAT_EVERY", 0.05)
+
+    def building_at() -> object:
+        with workspace.connect() as conn:
+            return conn.execute(select(rollups.STATE.c.building_at)).scalar()
+
+    seen: list[object] = []
+
+    def slow(done: int, total: int) -> None:
+        if done == 1:  # a long statement: only the heartbeat thread can stamp meanwhile
+            seen.append(building_at())
+            time.sleep(0.4)
+            seen.append(building_at())
+
+    rollups.refresh(workspace, progress=slow)
+    assert seen[0] is not None and seen[1] is not None and seen[1] > seen[0]  # type: ignore[operator]
+    time.sleep(0.2)  # a stray beat would stamp the finished build as building again
+    st = rollups.state(workspace)
+    assert st is not None and st["built"] and not st["building"] and building_at() is None
