@@ -33,8 +33,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as day_start
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -156,7 +155,7 @@ def ensure_fresh(engine: Engine) -> bool:
         return False  # no roll-ups, or another process is building them: use the rows
     if st["built"] and not st["dirty"] and st["max_feedback_id"] <= st["watermark"]:
         return True
-    return refresh(engine).get("built", True) is not False
+    return bool(refresh(engine).get("built", True))  # False: another process is building
 
 
 def data_version(engine: Engine) -> Any:
@@ -384,8 +383,8 @@ def _received_in(ranges: Sequence[tuple[date | None, date | None]]) -> ColumnEle
         if lo is None or hi is None:
             parts.append(F.c.received_at.is_(None))
             continue
-        start = datetime.combine(lo, day_start(), UTC)
-        end = datetime.combine(hi + timedelta(days=1), day_start(), UTC)
+        start = datetime.combine(lo, time(), UTC)
+        end = datetime.combine(hi + timedelta(days=1), time(), UTC)
         parts.append(and_(F.c.received_at >= start, F.c.received_at < end))
     return or_(*parts)
 

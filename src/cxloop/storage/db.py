@@ -71,12 +71,14 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(engine: Engine) -> Any:
+def alembic_config(engine: Engine | None = None) -> Any:
+    """Alembic's configuration for our migrations (``engine``: the database they run on)."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(ALEMBIC_DIR))
-    cfg.attributes["engine"] = engine
+    if engine is not None:
+        cfg.attributes["engine"] = engine
     return cfg
 
 
@@ -95,12 +97,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _scripts() -> Any:
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
-    return ScriptDirectory.from_config(cfg)
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def head_revision() -> str | None:
