@@ -67,3 +67,20 @@ def test_scoring_a_file_on_a_new_machine_does_not_import_scikit_learn(tmp_path: 
     )
     assert run.stdout.strip() == "False", run.stderr
     assert "Delivery" in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
+def test_the_code_stamp_ignores_where_tests_point_the_shipped_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stamp first computed while a test has moved SHIPPED_DIR must not count the shipped
+    files as code (it is cached for the process, so that once broke a later test)."""
+    from cxloop.text import engine_cache
+
+    engine_cache._code_stamp.cache_clear()
+    real = engine_cache._code_stamp()
+    engine_cache._code_stamp.cache_clear()
+    monkeypatch.setattr(engine_cache, "SHIPPED_DIR", tmp_path / "elsewhere")
+    try:
+        assert engine_cache._code_stamp() == real
+    finally:
+        engine_cache._code_stamp.cache_clear()

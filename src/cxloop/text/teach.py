@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from cxloop.errors import InputError
 from cxloop.text.backends.base import TextBackend
+from cxloop.text.logistic import anchored_logistic, balanced_weights
 from cxloop.text.types import SENTIMENT_LABELS
 
 TASKS = ("sentiment", "themes")
@@ -165,10 +166,7 @@ class SentimentHead:
         X = _with_logits(features, base_proba, self.dense_weight)
         self.classes_ = sorted({str(y) for y in labels}, key=SENTIMENT_LABELS.index)
         y = np.array([self.classes_.index(str(v)) for v in labels])
-        weights = np.ones(len(y))
-        if self.class_weight == "balanced":
-            counts = np.bincount(y, minlength=len(self.classes_))
-            weights = len(y) / (len(self.classes_) * counts[y])
+        weights = balanced_weights(y) if self.class_weight == "balanced" else np.ones(len(y))
         offset = self.prior_weight * self._prior(base_proba)
         init = None
         if (
@@ -179,7 +177,7 @@ class SentimentHead:
         ):
             init = (warm_start.coef_, warm_start.intercept_)
         with threadpool_limits(limits=_FIT_THREADS, user_api="blas"):
-            self.coef_, self.intercept_ = _anchored_logistic(
+            self.coef_, self.intercept_ = anchored_logistic(
                 X, y, offset, weights, self.C, init=init
             )
         return self
@@ -215,46 +213,6 @@ class SentimentHead:
         for j, cls in enumerate(self.classes_):
             out[:, SENTIMENT_LABELS.index(cls)] = head[:, j] * (1.0 - untaught_mass)
         return out
-
-
-def _anchored_logistic(
-    X: Any,
-    y: np.ndarray,
-    offset: np.ndarray,
-    weights: np.ndarray,
-    C: float,
-    init: tuple[Any, Any] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression with a fixed per-row offset (the prior's log-odds).
-
-    Minimises ``sum_i w_i * cross-entropy(softmax(offset_i + X_i W^T + b)) + |W|^2 / (2C)``
-    with L-BFGS (scikit-learn has no offset). ``C = 0`` returns zeros: the prior unchanged.
-    """
-    from scipy.optimize import minimize
-
-    d = X.shape[1]
-    k = offset.shape[1]
-    if C <= 0:
-        return np.zeros((k, d)), np.zeros(k)
-    Y = np.eye(k)[y]
-    Xt = X.T.tocsr() if sparse.issparse(X) else X.T
-
-    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        W, b = theta[: k * d].reshape(k, d), theta[k * d :]
-        z = offset + np.asarray(X @ W.T) + b
-        z -= z.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        value = -float((weights[:, None] * Y * log_p).sum()) + float((W * W).sum()) / (2 * C)
-        residual = weights[:, None] * (np.exp(log_p) - Y)
-        grad_w = np.asarray(Xt @ residual).T + W / C
-        return value, np.concatenate([grad_w.ravel(), residual.sum(axis=0)])
-
-    start = np.zeros(k * d + k)
-    if init is not None:  # the solution for a neighbouring C: far fewer iterations
-        start = np.concatenate([np.asarray(init[0]).ravel(), np.asarray(init[1]).ravel()])
-    result = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 500})
-    theta = result.x
-    return theta[: k * d].reshape(k, d), theta[k * d :]
 
 
 @dataclass

@@ -25,7 +25,6 @@ single theme, or one no clause stands out for, takes the document's sentiment.
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,7 +40,8 @@ from cxloop.text.features import (
     clause_split,
     clean_texts,
 )
-from cxloop.text.sentiment import SAGA_EPOCHS, FeatureBlocks, sentiments_from_proba
+from cxloop.text.logistic import balanced_weights, binary_logistic
+from cxloop.text.sentiment import FeatureBlocks, sentiments_from_proba
 from cxloop.text.token_hashing import hash_columns, ngram_analyzer
 from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
 
@@ -179,33 +179,16 @@ class ThemeClassifier:
         for anchor, owner in zip(anchors, owners, strict=True):
             if owner in taught:
                 text_themes.setdefault(anchor, set()).add(owner)
-        from sklearn.exceptions import ConvergenceWarning  # fit only: keeps scoring light
-        from sklearn.linear_model import LogisticRegression
-
         texts = list(text_themes)
         design = self._design(self.featurize(clean_texts(texts)))
         for index in taught:
             y = np.array([index in text_themes[t] for t in texts], dtype=int)
             if y.min() == y.max():
                 continue
-            model = LogisticRegression(
-                C=self.C,
-                solver="saga",
-                max_iter=SAGA_EPOCHS,
-                tol=1e-3,
-                class_weight="balanced",
-                random_state=0,
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(design, y)
+            coef, intercept = binary_logistic(design, y, self.C, balanced_weights(y))
             n_examples = len(taxonomy[index].examples)
             weight = n_examples / (n_examples + self.example_prior)
-            self.example_models_[index] = (
-                model.coef_[0].astype(np.float32),
-                float(model.intercept_[0]),
-                weight,
-            )
+            self.example_models_[index] = (coef.astype(np.float32), intercept, weight)
 
     @staticmethod
     def _design(blocks: FeatureBlocks) -> sparse.csr_matrix:
