@@ -56,3 +56,28 @@ def test_fast_backend_with_examples_selects_about_one_theme(bank):
     assert shipped < undiscounted  # the discount is what removes the extra themes
     assert shipped <= 1.3
     assert (top == gold).mean() >= 0.9  # and the best theme is still mostly right
+
+
+def test_a_taught_second_theme_must_come_close_to_the_best():
+    """Second themes taught with examples need 0.8 of the best confidence; untaught ones only
+    the threshold (what was measured: see ThemeClassifier.select)."""
+    backend = get_backend("fast")
+    taxonomy = [
+        ThemeDefinition("Delivery", examples=("my parcel never came", "courier lost my box")),
+        ThemeDefinition("Billing", examples=("charged twice", "refund still not here")),
+        ThemeDefinition("Staff", "how friendly and helpful the staff are", ("staff", "rude")),
+    ]
+    classifier = ThemeClassifier(backend.featurize, backend.calibration).fit(taxonomy)
+    assert classifier.has_examples_.tolist() == [True, True, False]
+    conf = np.array(
+        [
+            [0.95, 0.70, 0.10],  # Billing 0.70 < 0.8 * 0.95: held back
+            [0.95, 0.80, 0.10],  # Billing 0.80 >= 0.76: kept
+            [0.95, 0.10, 0.55],  # Staff has no examples: the threshold alone
+            [0.30, 0.20, 0.10],  # nothing reaches the threshold
+        ]
+    )
+    picked = [[t for t, _ in row] for row in classifier.select(conf)]
+    assert picked == [[0], [0, 1], [0, 2], []]
+    loose = ThemeClassifier(backend.featurize, backend.calibration, taught_second_ratio=0.0)
+    assert [t for t, _ in loose.fit(taxonomy).select(conf)[0]] == [0, 1]

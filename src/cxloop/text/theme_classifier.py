@@ -102,6 +102,7 @@ class ThemeClassifier:
         max_themes: int = 3,
         example_prior: float = 20.0,
         C: float = 30.0,
+        taught_second_ratio: float = 0.8,
     ) -> None:
         self.featurize = featurize
         self.calibration = calibration
@@ -110,6 +111,7 @@ class ThemeClassifier:
         self.max_themes = max_themes
         self.example_prior = example_prior
         self.C = C
+        self.taught_second_ratio = taught_second_ratio
 
     # ---------------------------------------------------------------- fitting
     def fit(self, taxonomy: Sequence[ThemeDefinition]) -> ThemeClassifier:
@@ -137,6 +139,7 @@ class ThemeClassifier:
             dtype=np.float32,
         )
         self.anchor_vectors_ = vectors
+        self.has_examples_ = np.array([bool(t.examples) for t in taxonomy])
         self._fit_keywords(taxonomy)
         self._fit_examples(taxonomy, anchors, owners)
         return self
@@ -239,11 +242,30 @@ class ThemeClassifier:
         return conf.astype(np.float32)
 
     def select(self, conf: np.ndarray) -> list[list[tuple[int, float]]]:
-        """Themes at or above the threshold, best first, at most ``max_themes``."""
+        """Themes at or above the threshold, best first, at most ``max_themes``.
+
+        A theme taught with examples joins as a second (or third) theme only when its
+        confidence is at least ``taught_second_ratio`` of the best theme's. Example models
+        fitted on ten sentences are confident about neighbouring themes too: without this
+        rule a single-issue complaint got 1.44 themes on average (BANKING77 training queries
+        as 11 CX themes, 10 examples each), and macro-F1 rose 0.698 -> 0.765 (`embedding`)
+        and 0.542 -> 0.616 (`fast`) with it, while SemEval multi-aspect detection moved
+        -0.001 / -0.003. Themes without examples are not held back: there the rule cost
+        more on SemEval (-0.017) than it gained on single-issue queries (+0.016).
+        """
         order = np.argsort(-conf, axis=1)[:, : self.max_themes]
+        held_back = self.has_examples_
         out = []
         for row, idx in zip(conf, order, strict=True):
-            out.append([(int(i), float(row[i])) for i in idx if row[i] >= self.threshold])
+            floor = self.taught_second_ratio * row[idx[0]] if len(idx) else 0.0
+            out.append(
+                [
+                    (int(i), float(row[i]))
+                    for rank, i in enumerate(idx)
+                    if row[i] >= self.threshold
+                    and (rank == 0 or not held_back[i] or row[i] >= floor)
+                ]
+            )
         return out
 
     def predict(
