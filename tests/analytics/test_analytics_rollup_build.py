@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from analytics_compare import result_differences
 from analytics_seed import add_feedback, seed
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 
 from cxloop.analytics import rollups, run_analysis
 from cxloop.storage.db import make_engine, upgrade
@@ -97,22 +97,33 @@ def test_a_writer_commits_during_the_build_and_is_applied_next(workspace: Engine
     other.dispose()
 
 
-def test_a_dead_build_is_started_again(workspace: Engine) -> None:
-    """A build that stopped half-way (its process died) is taken over once its last step is
-    older than the stale limit; until then other processes answer from the rows."""
+def test_a_failed_or_interrupted_build_is_started_again_at_once(workspace: Engine) -> None:
+    """An error or Ctrl-C half-way through unmarks the build: the next analysis builds."""
 
-    class Died(Exception):
-        pass
-
-    def die(done: int, total: int) -> None:
+    def interrupt(done: int, total: int) -> None:
         if done == 2:
-            raise Died
+            raise KeyboardInterrupt
 
-    with pytest.raises(Died):
-        rollups.refresh(workspace, progress=die)
+    with pytest.raises(KeyboardInterrupt):
+        rollups.refresh(workspace, progress=interrupt)
+    st = rollups.state(workspace)
+    assert st is not None and not st["building"] and not st["built"]
+    _same_as_exact(workspace, "metrics")  # unbuilt roll-ups are never read
+    assert rollups.ensure_fresh(workspace) is True
+    st = rollups.state(workspace)
+    assert st is not None and st["built"] and not st["building"]
+    _same_as_exact(workspace, "metrics", "themes", "journey")
+
+
+def test_a_killed_build_is_taken_over_once_stale(workspace: Engine) -> None:
+    """A builder killed outright (no clean-up ran) leaves its mark: other processes answer
+    from the rows until its last stamp is older than the stale limit, then take over."""
+    with workspace.begin() as conn:  # what a build leaves when killed after its first step
+        top = conn.execute(select(func.max(rollups.F.c.id))).scalar_one()
+        rollups._start_staged_build(conn, top)
     st = rollups.state(workspace)
     assert st is not None and st["building"] and not st["built"]
-    assert rollups.ensure_fresh(workspace) is False  # a recent step: wait, use the rows
+    assert rollups.ensure_fresh(workspace) is False  # a recent stamp: wait, use the rows
     _same_as_exact(workspace, "metrics")  # answered from the rows, still right
     with workspace.begin() as conn:
         conn.execute(

@@ -94,6 +94,7 @@ MAX_DIRTY_CUSTOMERS = 20_000
 #: build in one transaction of under a second).
 STAGED_BUILD_ROWS = 50_000
 #: A staged build with no progress for this long has died; the next analysis starts again.
+#: (Only a killed process leaves a build marked: an error or Ctrl-C unmarks it at once.)
 #: (A thread of the builder marks it alive every :data:`HEARTBEAT_EVERY` seconds, so one slow
 #: statement on a very large workspace is not mistaken for a dead build.)
 STALE_BUILD = timedelta(minutes=5)
@@ -285,6 +286,15 @@ def _mark_alive(engine: Engine) -> None:
         conn.execute(update(STATE).where(STATE.c.id == 1).values(building_at=_now()))
 
 
+def _abandon_build(engine: Engine) -> None:
+    """Unmark a build that failed or was interrupted (an error, Ctrl-C), so the next analysis
+    starts it again at once instead of waiting :data:`STALE_BUILD` for a dead builder. The
+    roll-ups stay unbuilt (``built_at`` is empty), so nothing reads the half-done tables.
+    Only a process killed outright leaves the mark, which then goes stale."""
+    with contextlib.suppress(DBAPIError), engine.begin() as conn:  # e.g. the disk is full
+        conn.execute(update(STATE).where(STATE.c.id == 1).values(building_at=None))
+
+
 def _staging(table: Table) -> Table:
     """A temporary table of the builder's connection with ``table``'s columns."""
     return Table(
@@ -324,13 +334,14 @@ def _build_staged(engine: Engine, progress: Progress | None) -> None:
         if beating.is_alive():
             beating.join()
 
-    if progress:
-        progress(done, total)
+    finished = False
     beating.start()
     with engine.connect() as conn:
         # Staging goes to a temporary file, not memory: ~640,000 rows per million feedback.
         conn.exec_driver_sql("PRAGMA temp_store=FILE")
         try:
+            if progress:
+                progress(done, total)
             for table in staging.values():
                 table.create(conn)
             conn.commit()
@@ -350,9 +361,12 @@ def _build_staged(engine: Engine, progress: Progress | None) -> None:
                 .values(built_at=now, refreshed_at=now, building_at=None)
             )
             conn.commit()
+            finished = True
         finally:
             stop_beating()
             conn.rollback()
+            if not finished:
+                _abandon_build(engine)
             for table in staging.values():
                 table.drop(conn, checkfirst=True)
             conn.commit()
