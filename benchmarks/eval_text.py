@@ -314,11 +314,7 @@ def eval_semeval(
             test_texts = [classifier_text(texts[i]) for i in test_idx]
             test_blocks = blocks.subset(test_idx)
             conf = classifier.confidences(test_texts, test_blocks)
-            # Exactly what a user gets: themes at or above the threshold, none forced (an
-            # earlier version gave every sentence its best category, which no user path does).
-            for row, picks in zip(test_idx, classifier.select(conf), strict=True):
-                for t, _ in picks:
-                    pred[row, t] = True
+            pred[test_idx] = selected(classifier, conf)
             if not retrain:
                 continue
             extra_idx = [
@@ -360,10 +356,7 @@ def eval_semeval(
             add_row(rows, polarity_row(b, pairs, pol_pred, polarity_of))
         classifier = feat.backend.classifier(SEMEVAL_ZERO_SHOT)  # type: ignore[attr-defined]
         conf = classifier.confidences([classifier_text(t) for t in texts], blocks)
-        zpred = np.zeros_like(gold)
-        for row, picks in enumerate(classifier.select(conf)):
-            for t, _ in picks:
-                zpred[row, t] = True
+        zpred = selected(classifier, conf)
         f1, ci = micro_f1_multilabel(gold, zpred)
         macro = f1_score(gold, zpred, average="macro", zero_division=0)
         add_row(
@@ -413,6 +406,17 @@ def polarity_baselines(rows: list[Row], sentences, pairs, polarity_of) -> None: 
                 "metric 2": "",
             },
         )
+
+
+def selected(classifier: Any, conf: np.ndarray) -> np.ndarray:
+    """(n, T) bool: the themes a user gets for each text (``select``: at or above the
+    threshold, none forced; an earlier harness gave every sentence its best category, which
+    no user path does)."""
+    pred = np.zeros(conf.shape, dtype=bool)
+    for row, picks in enumerate(classifier.select(conf)):
+        for t, _ in picks:
+            pred[row, t] = True
+    return pred
 
 
 def classifier_text(text: str) -> str:
@@ -495,10 +499,7 @@ def eval_banking_themes(
             ),
         ):
             classifier = feat.backend.classifier(taxonomy)  # type: ignore[attr-defined]
-            pred = np.zeros_like(gold)
-            for row, picks in enumerate(classifier.select(classifier.confidences(cleaned, blocks))):
-                for t, _ in picks:
-                    pred[row, t] = True
+            pred = selected(classifier, classifier.confidences(cleaned, blocks))
             f1, f1_ci = multilabel_macro_f1(gold, pred)
             micro, micro_ci = micro_f1_multilabel(gold, pred)
             rows.append(
