@@ -180,3 +180,16 @@ def test_unknown_backend_is_a_clear_error():
 def test_emoji_only_and_unknown_scripts_are_neutral_low_confidence(fast):
     for result in fast.sentiment(["😀😀😀", "这是一个中文句子", "!!!"]):
         assert result.label == "neutral" and result.confidence < 0.4
+
+
+def test_default_taxonomy_keeps_two_clear_aspects(fast):
+    """Themes with examples are held to 0.8 of the best theme as a second theme; a comment
+    clearly about two things still gets both, each with its own sentiment."""
+    from cxloop.text.taxonomy import default_taxonomy
+
+    [matches] = fast.themes(
+        ["the app is easy to use but the refund took a month"], default_taxonomy()
+    )
+    by_name = {m.name: m.sentiment.label for m in matches}
+    assert by_name.get("Website and app") == "positive"
+    assert by_name.get("Billing and refunds") == "negative"
