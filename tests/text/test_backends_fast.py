@@ -193,3 +193,13 @@ def test_default_taxonomy_keeps_two_clear_aspects(fast):
     by_name = {m.name: m.sentiment.label for m in matches}
     assert by_name.get("Website and app") == "positive"
     assert by_name.get("Billing and refunds") == "negative"
+
+
+def test_a_single_theme_after_but_takes_its_clause_sentiment(fast):
+    """ "lovely dress, but the refund took ages": one theme, whose clause is negative, whatever
+    the document as a whole reads as."""
+    from cxloop.text.taxonomy import default_taxonomy
+
+    [matches] = fast.themes(["lovely dress, but the refund took ages"], default_taxonomy())
+    assert [m.name for m in matches] == ["Billing and refunds"]
+    assert matches[0].sentiment.label == "negative"

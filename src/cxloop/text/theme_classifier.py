@@ -18,8 +18,9 @@ Two ways to know a theme, combined per theme:
   examples of several themes took them all.
 
 Aspect sentiment: when a text matches several themes, each takes the sentiment of the clause
-that is most about it ("the food was great but the wait was absurd" splits on "but"); a
-single theme, or one no clause stands out for, takes the document's sentiment.
+that is most about it ("the food was great but the wait was absurd" splits on "but"); so does
+a single theme in a text with a contrast word ("lovely dress, but the refund took ages"). Any
+other single theme, or one no clause stands out for, takes the document's sentiment.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from scipy.special import expit
 
 from cxloop.errors import InputError
 from cxloop.text.features import (
+    CONTRAST,
     HASH_TOKEN_PATTERN,
     MAX_CHARS,
     N_HASH_FEATURES,
@@ -300,15 +302,17 @@ class ThemeClassifier:
         chosen: list[list[tuple[int, float]]],
         sentiment_scorer: SentimentScorer,
     ) -> dict[tuple[int, int], Sentiment]:
-        """Sentiment of the clause most about each chosen theme, for multi-clause texts.
+        """Sentiment of the clause most about each chosen theme, for multi-clause texts with
+        several themes or with a contrast word (a lone theme after "but" is not what the
+        document as a whole says; without a contrast it is, and the pass is saved).
 
         ``chosen[i]`` lists (theme index, confidence) pairs for text i — the matches, or gold
         aspects in an evaluation. Pairs missing from the answer take the document sentiment.
         """
         owners, clauses = [], []
         for i, picks in enumerate(chosen):
-            if len(picks) < 2:
-                continue  # one aspect: it takes the document's sentiment (saves a pass)
+            if not picks or (len(picks) == 1 and not CONTRAST.search(texts[i] or "")):
+                continue  # one aspect and no "but": the document's sentiment (saves a pass)
             parts = clause_split((texts[i] or "")[:MAX_CHARS])
             if len(parts) > 1:
                 owners += [i] * len(parts)
