@@ -71,3 +71,24 @@ def test_examples_improve_banking_intents(fast, datasets):
     taught_acc = np.mean(taught.confidences(texts, blocks).argmax(1) == y)
     assert zero_acc > 0.25  # chance is 0.10
     assert taught_acc > zero_acc + 0.1
+
+
+def test_a_description_listing_things_gives_one_anchor_each(fast):
+    from cxloop.text.theme_classifier import description_parts
+
+    assert description_parts("orders arriving late, lost or damaged") == [
+        "orders arriving late",
+        "lost",
+        "damaged",
+    ]
+    assert description_parts("price (and value)") == ["price", "value"]
+    assert description_parts("taking cash out at an ATM") == []  # one thing: no parts
+    assert description_parts("a, b or 12") == []  # no real words
+    theme = ThemeDefinition("Delivery", "orders arriving late, lost or damaged", ("courier",))
+    classifier = fast.classifier([theme])
+    assert len(classifier.anchor_vectors_) == 1 + 1 + 2 + 3  # name, keyword, description x2, parts
+    # a text about one listed item is nearest to that item's own anchor
+    cosine = (
+        fast.featurize(["the box came completely damaged"]).dense @ classifier.anchor_vectors_.T
+    )
+    assert int(cosine.argmax()) == len(classifier.anchor_vectors_) - 1  # "damaged"
