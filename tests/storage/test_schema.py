@@ -113,3 +113,26 @@ def test_the_schema_revision_constant_is_the_newest_migration():
     from cxloop.storage.db import SCHEMA_REVISION, head_revision
 
     assert head_revision() == SCHEMA_REVISION
+
+
+def test_sqlite_folders_are_created_but_uris_are_left_alone(tmp_path, monkeypatch):
+    """A missing folder of a plain SQLite path is created; a ``file:`` URI (read-only opens)
+    is not a path, so nothing named ``file:`` may appear in the working directory."""
+    from sqlalchemy import text
+
+    from cxloop.storage.db import make_engine
+
+    monkeypatch.chdir(tmp_path)
+    plain = tmp_path / "new" / "folder" / "ws.db"
+    eng = make_engine(f"sqlite:///{plain}")
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    eng.dispose()
+    assert plain.is_file()
+    reader = make_engine(f"sqlite:///file:{plain}?mode=ro&uri=true")
+    with reader.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
+    reader.dispose()
+    assert not (tmp_path / "file:").exists()
+    make_engine(f"sqlite:///file:{tmp_path / 'missing' / 'x.db'}?mode=ro&uri=true").dispose()
+    assert not (tmp_path / "file:").exists() and not (tmp_path / "missing").exists()

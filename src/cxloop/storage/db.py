@@ -18,6 +18,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxloop.config import Settings
@@ -42,10 +43,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``; the SQLite folder is created when missing."""
+    """Create an engine for ``url``; the SQLite folder is created when missing (not for an
+    in-memory database or a ``file:`` URI, whose path is not a plain file name)."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        parsed = make_url(url)
+        path = parsed.database or ""
+        is_uri = path.startswith("file:") or parsed.query.get("uri") in ("true", "1")
+        if path and path != ":memory:" and not is_uri:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
