@@ -169,10 +169,10 @@ def clause_split(text: str) -> list[str]:
     return [p.strip() for p in parts if p and len(p.strip()) > 2]
 
 
+_CONTRAST_WORDS = r"\b(?:but|however|although|though|whereas|yet|except)\b"
 #: A contrastive conjunction: the clauses on either side may differ in sentiment.
-CONTRAST = re.compile(r"\b(?:but|however|although|though|whereas|yet|except)\b", re.IGNORECASE)
+CONTRAST = re.compile(_CONTRAST_WORDS, re.IGNORECASE)
 
 _CLAUSE_BOUNDARY = re.compile(
-    r"(?<=[.!?;])\s+|\s*[;\n]\s*|,?\s+\b(?:but|however|although|though|whereas|yet|except)\b\s+",
-    re.IGNORECASE,
+    rf"(?<=[.!?;])\s+|\s*[;\n]\s*|,?\s+{_CONTRAST_WORDS}\s+", re.IGNORECASE
 )
