@@ -167,7 +167,8 @@ def test_encode_is_deterministic_and_meaningful(fast):
 def test_shipped_weights_are_small():
     sizes = {p.name: p.stat().st_size for p in WEIGHTS_DIR.glob("*.npz")}
     assert {"static_vectors.npz", "sentiment_fast.npz", "sentiment_embedding.npz"} <= set(sizes)
-    assert sum(sizes.values()) < 6 * 2**20
+    # two int8 tables of 23k words x 128 (words, themes) and two heads; MiniLM is 90 MB
+    assert sum(sizes.values()) < 8 * 2**20
 
 
 def test_unknown_backend_is_a_clear_error():

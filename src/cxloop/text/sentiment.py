@@ -33,28 +33,44 @@ NO_EVIDENCE_CONFIDENCE = 0.34
 
 @dataclass
 class FeatureBlocks:
-    """Features of a batch of texts; ``known`` marks texts with at least one known word."""
+    """Features of a batch of texts; ``known`` marks texts with at least one known word.
+
+    ``theme_dense`` is a second dense block that only theme classification reads (the fast
+    backend's theme table); when it is None, themes read ``dense`` like the sentiment head.
+    """
 
     hashed: sparse.csr_matrix
     cues: np.ndarray
     dense: np.ndarray
     known: np.ndarray
+    theme_dense: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.hashed.shape[0])
 
+    @property
+    def for_themes(self) -> np.ndarray:
+        """The dense block theme classification reads."""
+        return self.dense if self.theme_dense is None else self.theme_dense
+
     def subset(self, index: np.ndarray) -> FeatureBlocks:
         return FeatureBlocks(
-            self.hashed[index], self.cues[index], self.dense[index], self.known[index]
+            self.hashed[index],
+            self.cues[index],
+            self.dense[index],
+            self.known[index],
+            None if self.theme_dense is None else self.theme_dense[index],
         )
 
     @staticmethod
     def stack(parts: Sequence[FeatureBlocks]) -> FeatureBlocks:
+        themes = [p.theme_dense for p in parts]
         return FeatureBlocks(
             sparse.vstack([p.hashed for p in parts]).tocsr(),
             np.vstack([p.cues for p in parts]),
             np.vstack([p.dense for p in parts]),
             np.concatenate([p.known for p in parts]),
+            None if any(t is None for t in themes) else np.vstack(themes),  # type: ignore[arg-type]
         )
 
 

@@ -158,7 +158,7 @@ class ThemeClassifier:
             owners += [index] * len(parts)
         example_owners = [i for i, t in enumerate(taxonomy) for _ in t.examples]
         examples = [e for t in taxonomy for e in t.examples]
-        vectors = self.featurize(anchors + examples).dense
+        vectors = self.featurize(anchors + examples).for_themes
         self.anchor_owner_ = np.array(owners + example_owners)
         self.anchor_discount_ = np.array(
             [0.0] * len(owners) + [self.calibration.example_discount] * len(example_owners),
@@ -222,7 +222,7 @@ class ThemeClassifier:
     @staticmethod
     def _design(blocks: FeatureBlocks) -> sparse.csr_matrix:
         return sparse.hstack(
-            [blocks.hashed, sparse.csr_matrix(blocks.dense)], format="csr", dtype=np.float32
+            [blocks.hashed, sparse.csr_matrix(blocks.for_themes)], format="csr", dtype=np.float32
         )
 
     # ---------------------------------------------------------------- scoring
@@ -231,7 +231,7 @@ class ThemeClassifier:
         n, n_themes = len(texts), len(self.themes_)
         if n == 0:
             return np.zeros((0, n_themes), dtype=np.float32)
-        cosine = blocks.dense @ self.anchor_vectors_.T
+        cosine = blocks.for_themes @ self.anchor_vectors_.T
         nearest = np.full((n, n_themes), -1.0, dtype=np.float32)
         raw = nearest.copy()  # without the example discount
         is_example = self.anchor_discount_ > 0
