@@ -8,8 +8,9 @@ Steps (all deterministic, seed 0):
    word. Word weights are smooth inverse frequencies a / (a + p(w)) estimated on the corpora.
 2. ``themes``: the static vectors' second table, the one theme classification reads (the
    Tokenlearn idea). It starts from the same words encoded alone and is fitted by ridge least
-   squares (``THEME_RIDGE``, 2 rounds) so that a text's weighted mean of word vectors lands
-   near MiniLM's vector of the whole text, on the unlabelled sentences of ``THEME_CORPUS``:
+   squares (``cxloop.text.theme_vectors``: ridge 0.3 towards that start, 2 rounds) so that a
+   text's weighted mean of word vectors lands near MiniLM's vector of the whole text, on the
+   unlabelled sentences of ``theme_corpus()``:
    SemEval-2014 laptop sentences (train and trial), the TweetEval validation tweets and the
    clothing reviews. BANKING77 and the SemEval restaurant sentences are left out on purpose:
    they are where zero-shot themes are measured (``benchmarks/eval_text.py``), so those
@@ -38,8 +39,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.linalg import lsqr
 from sklearn.decomposition import PCA
 
 from cxloop.text.corpora import (
@@ -54,13 +53,9 @@ from cxloop.text.corpora import (
 from cxloop.text.features import clean_texts
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import TOKEN_PATTERN, WEIGHTS_DIR, StaticVectors
+from cxloop.text.theme_vectors import fit_theme_table, mean_cosine, project, weighted_counts
 
 STATIC_DIM = 128
-#: Ridge penalty pulling the theme table towards the words encoded alone, and fitting rounds.
-#: 0.3 of {0.1, 0.3, 1, 3, 10}: best zero-shot themes on BANKING77 *training* queries with
-#: SemEval restaurants as the multi-label check (both left out of the corpus).
-THEME_RIDGE = 0.3
-THEME_ROUNDS = 2
 SIF_A = 1e-3
 MIN_CORPUS_COUNT = 3
 #: Regularisation of the sentiment heads, chosen by 5-fold CV on the training corpus only.
@@ -111,12 +106,7 @@ def theme_corpus(root: Path) -> list[str]:
 
 
 def fit_theme_vectors(root: Path, model_path: str | None, out: Path) -> StaticVectors:
-    """Add the theme table to ``out``/static_vectors.npz (step 2 in the module doc).
-
-    Each round holds every text's vector length fixed, so the fit is linear: per dimension,
-    ridge least squares from the SIF-weighted word counts to MiniLM's text vector (both in
-    the PCA space of the words), solved as a change to the words-alone table.
-    """
+    """Add the theme table to ``out``/static_vectors.npz (step 2 in the module doc)."""
     from cxloop.text.embeddings import SentenceEncoder
 
     static = StaticVectors.load(out / "static_vectors.npz")
@@ -126,31 +116,18 @@ def fit_theme_vectors(root: Path, model_path: str | None, out: Path) -> StaticVe
     start /= np.linalg.norm(start, axis=1, keepdims=True)
     texts = theme_corpus(root)
     started = time.perf_counter()
-    target = pca.transform(SentenceEncoder(model_path).encode(texts))
-    target /= np.linalg.norm(target, axis=1, keepdims=True)
+    target = project(SentenceEncoder(model_path).encode(texts), pca.components_, pca.mean_)
     print(f"encoded {len(texts)} theme-corpus texts in {time.perf_counter() - started:.0f}s")
-    counts = static.word_counts(texts).astype(np.float64) @ sparse.diags(
-        static.weights.astype(np.float64)
+    counts = weighted_counts(static, texts)
+    table = fit_theme_table(counts, target, start)
+    print(
+        f"mean cosine to MiniLM: words alone {mean_cosine(counts, start, target):.3f}, "
+        f"fitted {mean_cosine(counts, table, target):.3f}"
     )
-    has_words = np.diff(counts.indptr) > 0
-    counts, target = counts[has_words], target[has_words]
-    table = start.astype(np.float64)
-    for round_ in range(THEME_ROUNDS):
-        lengths = np.linalg.norm(counts @ table, axis=1)
-        lengths[lengths == 0] = 1.0
-        design = sparse.diags(1.0 / lengths) @ counts
-        print(f"round {round_}: mean cosine {np.mean(np.sum(design @ table * target, 1)):.3f}")
-        residual = target - design @ start
-        change = np.column_stack(
-            [
-                lsqr(design, residual[:, j], damp=np.sqrt(THEME_RIDGE), atol=1e-6, btol=1e-6)[0]
-                for j in range(STATIC_DIM)
-            ]
-        )
-        table = start + change
-    StaticVectors(static.vocab, static.vectors, static.weights, table).save(
-        out / "static_vectors.npz"
+    fitted = StaticVectors(
+        static.vocab, static.vectors, static.weights, table, pca.components_, pca.mean_
     )
+    fitted.save(out / "static_vectors.npz")
     return StaticVectors.load(out / "static_vectors.npz")
 
 

@@ -48,6 +48,12 @@ def score(
     cache: bool = typer.Option(
         True, "--cache/--no-cache", help="reuse the warmed-up engine from ~/.cache/cxloop"
     ),
+    vectors: Path | None = typer.Option(
+        None,
+        "--vectors",
+        help="fast backend: theme vectors adapted with 'cxloop text adapt' "
+        "(default: $CXLOOP_FAST_VECTORS, else the shipped ones)",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Score every row of a file and write it back with sentiment, themes, journey and signals.
@@ -65,6 +71,12 @@ def score(
     from cxloop.text.score import score_file
     from cxloop.text.taxonomy import load_taxonomy_file
 
+    if vectors is not None:
+        import os
+
+        from cxloop.text.backends.fast import VECTORS_ENV
+
+        os.environ[VECTORS_ENV] = str(vectors.expanduser().resolve())  # workers inherit it
     if workers == 0:
         from cxloop.text.pipeline import auto_workers
 
@@ -114,6 +126,71 @@ def score(
             "workers": result.workers,
             "seconds": round(result.seconds, 3),
             "per_second": round(result.per_second, 1),
+        },
+        fmt,
+    )
+
+
+@text_app.command("adapt")
+def adapt(
+    input_file: Path = typer.Argument(
+        ..., metavar="INPUT", help="your comments: CSV, TSV, JSONL, JSON, Parquet or XLSX"
+    ),
+    text_column: str = typer.Option(..., "--text-column", "-t", help="column holding the text"),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="the adapted vectors file to write (e.g. vectors.npz)"
+    ),
+    sample: int = typer.Option(
+        20_000, "--sample", min=1, help="at most this many distinct texts (random, seed 0)"
+    ),
+    model_path: str | None = typer.Option(
+        None, "--model-path", help="local MiniLM-compatible folder (default: the bundled one)"
+    ),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Fit the fast backend's theme vectors to your own comments, once, with MiniLM.
+
+    The torch-free fast backend then finds themes closer to the embedding backend while
+    keeping its speed. Needs the embedding extra (torch) for this one run only; a few
+    thousand comments take a minute or two. Use the result with --vectors FILE on
+    'text score', or export CXLOOP_FAST_VECTORS=FILE for every command (enrich included).
+
+    Example: cxloop text adapt comments.csv --text-column comment --output vectors.npz
+    """
+    from cxloop.errors import InputError
+    from cxloop.text.score import read_chunks
+    from cxloop.text.theme_vectors import adapt_theme_table
+
+    texts: list[str | None] = []
+    for frame in read_chunks(input_file, 50_000):
+        if text_column not in frame.columns:
+            raise InputError(
+                f"{input_file.name} has no column '{text_column}'",
+                hint=f"columns: {', '.join(map(str, frame.columns))}",
+            )
+        texts += [v if isinstance(v, str) else None for v in frame[text_column].tolist()]
+    with err_console.status(
+        f"encoding up to {min(sample, len(texts)):,} texts with MiniLM and fitting",
+        spinner="dots",
+    ):
+        report = adapt_theme_table(texts, output, model_path=model_path, sample=sample)
+    if fmt is OutputFormat.table:
+        err_console.print(
+            f"[green]adapted the theme vectors to {report.texts:,} texts[/green] -> "
+            f"{report.output}\n"
+            f"closeness to MiniLM on {report.held_out:,} held-out texts (mean cosine): "
+            f"{report.cosine_before:.3f} shipped -> {report.cosine_after:.3f} adapted\n"
+            f"use it: cxloop text score ... --vectors {report.output}  "
+            f"(or export CXLOOP_FAST_VECTORS={report.output})"
+        )
+        return
+    print_object(
+        {
+            "output": report.output,
+            "texts": report.texts,
+            "held_out": report.held_out,
+            "cosine_before": round(report.cosine_before, 4),
+            "cosine_after": round(report.cosine_after, 4),
         },
         fmt,
     )

@@ -43,6 +43,8 @@ class StaticVectors:
         vectors: np.ndarray,
         weights: np.ndarray,
         theme_vectors: np.ndarray | None = None,
+        theme_basis: np.ndarray | None = None,
+        theme_mean: np.ndarray | None = None,
     ) -> None:
         self.vocab = list(vocab)
         self.vectors = np.asarray(vectors, dtype=np.float32)
@@ -58,6 +60,10 @@ class StaticVectors:
                 f"{self.theme_vectors.shape} but word vectors of shape {self.vectors.shape}",
                 hint="rebuild it with scripts/train_text_models.py --steps static themes",
             )
+        #: The PCA (components, mean) that maps MiniLM vectors into the theme table's space;
+        #: ``cxloop text adapt`` needs it to fit the table to a company's own comments.
+        self.theme_basis = None if theme_basis is None else np.asarray(theme_basis, np.float32)
+        self.theme_mean = None if theme_mean is None else np.asarray(theme_mean, np.float32)
 
     @classmethod
     def load(cls, path: Path = STATIC_VECTORS_FILE) -> StaticVectors:
@@ -68,7 +74,12 @@ class StaticVectors:
                 if "theme_vectors_q" in data.files
                 else None
             )
-            return cls(data["vocab"].tolist(), vectors, data["weights"], themes)
+            basis, mean = (
+                (data["theme_basis"], data["theme_mean"])
+                if "theme_basis" in data.files
+                else (None, None)
+            )
+            return cls(data["vocab"].tolist(), vectors, data["weights"], themes, basis, mean)
 
     def save(self, path: Path = STATIC_VECTORS_FILE) -> None:
         quantised, scales = _quantised(self.vectors)
@@ -80,7 +91,40 @@ class StaticVectors:
         }
         if self.theme_vectors is not None:
             arrays["theme_vectors_q"], arrays["theme_scales"] = _quantised(self.theme_vectors)
+        if self.theme_basis is not None and self.theme_mean is not None:
+            arrays["theme_basis"] = self.theme_basis.astype(np.float32)
+            arrays["theme_mean"] = self.theme_mean.astype(np.float32)
         np.savez_compressed(path, **arrays)
+
+    def with_themes_from(self, path: Path) -> StaticVectors:
+        """These words and weights with the theme table of ``path`` (written by ``cxloop text
+        adapt``). Only the theme table is taken, so the sentiment head always reads the words
+        table it was trained with; a file made for another vocabulary is refused."""
+        if not path.is_file():
+            raise ConfigError(
+                f"adapted vectors file not found: {path}",
+                hint="run 'cxloop text adapt' to make one, or unset CXLOOP_FAST_VECTORS",
+            )
+        try:
+            other = StaticVectors.load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigError(
+                f"cannot read adapted vectors file {path}: {exc}",
+                hint="make it again with 'cxloop text adapt'",
+            ) from exc
+        if other.theme_vectors is None or other.vocab != self.vocab:
+            raise ConfigError(
+                f"{path} was not made by 'cxloop text adapt' for this version of cxloop",
+                hint="make it again with 'cxloop text adapt'",
+            )
+        return StaticVectors(
+            self.vocab,
+            self.vectors,
+            self.weights,
+            other.theme_vectors,
+            other.theme_basis,
+            other.theme_mean,
+        )
 
     @cached_property
     def index(self) -> dict[str, int]:
