@@ -1,17 +1,22 @@
-"""How much ``cxloop text adapt`` helps the fast backend's themes, on public data.
+"""How much ``cxloop text adapt`` helps the fast backend, on public data.
 
-``adapt`` fits the fast backend's theme table to a company's own unlabelled comments with
-MiniLM (``cxloop.text.theme_vectors``). Measured here the way a company would use it:
+``adapt`` teaches the fast backend on a company's own unlabelled comments with the embedding
+backend (``cxloop.text.adapt``). Measured here the way a company would use it, each row next
+to the shipped fast backend and the embedding backend, measured in the same run:
 
-* BANKING77: adapted on the 10,003 *training* queries (text only, no intents), measured on
-  the 3,080 test queries — the same rows as ``eval_text.py`` (77 intents by name and with 10
-  examples; 11 CX themes zero-shot and with 10 examples).
-* SemEval-2014 restaurants: adapted on the 3,041 training sentences themselves (text only;
-  a company adapts on the comments it then scores), measured with ``eval_text.py``'s
-  zero-shot taxonomy and 5-fold detection.
+* Themes, BANKING77: adapted on the 10,003 *training* queries (text only), measured on the
+  3,080 test queries with ``eval_text.py``'s rows (77 intents by name and with 10 examples;
+  11 CX themes zero-shot and with 10 examples).
+* Themes, SemEval-2014 restaurants: adapted on the 3,041 training sentences themselves (text
+  only: a company adapts on the comments it then scores), ``eval_text.py``'s zero-shot
+  taxonomy and 5-fold detection.
+* Sentiment: teacher (embedding head) and student (fast head) are both retrained *without*
+  the dataset measured (leave-dataset-out, as in ``eval_text.py``), so neither head has seen
+  it: BANKING77 problem reports vs questions (adapted on the training queries, measured on
+  the test split), clothing reviews and TweetEval test (adapted on the texts measured, no
+  labels).
 
-Every row is printed next to the shipped (unadapted) fast backend, measured in the same run.
-Needs the embedding extra (MiniLM). Usage::
+Needs the embedding extra (MiniLM vectors are cached in .bench/eval_cache). Usage::
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/eval_adapt.py
 """
@@ -24,50 +29,138 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cxloop.text.backends.fast import VECTORS_ENV
-from cxloop.text.corpora import banking_frame, datasets_dir, semeval_sentences
-from cxloop.text.theme_vectors import adapt_theme_table
-from eval_text import Featurizer, Row, eval_banking, eval_semeval
+from cxloop.text.adapt import Teacher, adapt_fast
+from cxloop.text.backends.fast import ADAPTED_ENV
+from cxloop.text.corpora import (
+    LabelledTexts,
+    banking_frame,
+    banking_sentiment,
+    clothing_reviews,
+    datasets_dir,
+    semeval_sentences,
+    tweeteval,
+)
+from cxloop.text.sentiment import SentimentModel
+from eval_text import (
+    Featurizer,
+    Row,
+    accuracy_row,
+    eval_banking,
+    eval_semeval,
+    fmt,
+    macro_f1_row,
+    retrained_head,
+)
+
+ROOT = datasets_dir(None)
 
 
-def rows_with(vectors: Path | None, task: str, label: str) -> list[Row]:
-    """``task`` rows of eval_text.py for the fast backend with ``vectors`` (None: shipped)."""
-    if vectors is None:
-        os.environ.pop(VECTORS_ENV, None)
+def theme_rows(adapted: Path | None, task: str, label: str) -> list[Row]:
+    """``task`` rows of eval_text.py for the fast backend, ``adapted`` or shipped."""
+    if adapted is None:
+        os.environ.pop(ADAPTED_ENV, None)
     else:
-        os.environ[VECTORS_ENV] = str(vectors)
-    root = datasets_dir(None)
+        os.environ[ADAPTED_ENV] = str(adapted)
     feats = {"fast": Featurizer("fast")}
+    os.environ.pop(ADAPTED_ENV, None)
     rows = (
-        eval_banking(["fast"], feats, root)
+        eval_banking(["fast"], feats, ROOT)
         if task == "banking"
-        else eval_semeval(["fast"], feats, root, False)
+        else eval_semeval(["fast"], feats, ROOT, False)
     )
     return [{**row, "system": label} for row in rows if row["system"] == "fast"]
 
 
-def main() -> None:
-    root = datasets_dir(None)
-    started = time.perf_counter()
+def corrected(student: SentimentModel, path: Path) -> SentimentModel:
+    """``student`` plus the sentiment correction ``path`` holds (fitted for that student)."""
+    with np.load(path, allow_pickle=False) as data:
+        out = SentimentModel(
+            C=student.C, cue_weight=student.cue_weight, dense_weight=student.dense_weight
+        )
+        out.coef_ = student.coef_ + data["sentiment_delta_coef"]
+        out.intercept_ = student.intercept_ + data["sentiment_delta_intercept"]
+    return out
+
+
+def sentiment_rows(
+    name: str, exclude: str, adapt_on: list[str], test: LabelledTexts, tmp: Path
+) -> list[Row]:
+    fe, ff = FEATS["embedding"], FEATS["fast"]
+    teacher_head = retrained_head(fe, ROOT, (exclude,))
+    student = retrained_head(ff, ROOT, (exclude,))
+    path = tmp / f"sentiment-{exclude}.npz"
+    report = adapt_fast(adapt_on, path, teacher=Teacher(fe, teacher_head), student=student)
+    print(f"{name}: adapted on {report.texts} texts", flush=True)
+    y = np.array(test.labels)
+    predictions = {
+        "fast (shipped, trained without it)": student.predict_proba(ff(test.texts)),
+        "embedding (trained without it)": teacher_head.predict_proba(fe(test.texts)),
+        f"fast adapted on {report.texts:,} texts": corrected(student, path).predict_proba(
+            ff(test.texts)
+        ),
+    }
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    for system, proba in predictions.items():
+        acc, acc_ci = accuracy_row(y, proba.argmax(1))
+        f1, f1_ci = macro_f1_row(y, proba.argmax(1))
+        rows.append(
+            {
+                "task": name,
+                "system": system,
+                "n": len(y),
+                "metric 1": f"accuracy {fmt(acc, acc_ci)}",
+                "metric 2": f"macro-F1 {fmt(f1, f1_ci)}",
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+FEATS: dict[str, Featurizer] = {}
+
+
+def main() -> None:
+    started = time.perf_counter()
+    os.environ.pop(ADAPTED_ENV, None)
+    FEATS.update({b: Featurizer(b) for b in ("fast", "embedding")})
+    embedding = FEATS["embedding"]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
         for task, texts in (
-            ("banking", banking_frame(root, "train")["text"].tolist()),
-            ("semeval", [s.text for s in semeval_sentences(root, "Restaurants_Train.xml")]),
+            ("banking", banking_frame(ROOT, "train")["text"].tolist()),
+            ("semeval", [s.text for s in semeval_sentences(ROOT, "Restaurants_Train.xml")]),
         ):
-            path = Path(tmp) / f"{task}.npz"
+            path = tmp / f"{task}.npz"
             t0 = time.perf_counter()
-            report = adapt_theme_table(texts, path)
+            report = adapt_fast(texts, path, teacher=Teacher(embedding, embedding.backend.model))  # type: ignore[attr-defined]
             print(
-                f"adapted on {report.texts} {task} texts in {time.perf_counter() - t0:.0f}s: "
-                f"held-out cosine {report.cosine_before:.3f} -> {report.cosine_after:.3f}",
+                f"adapted on {report.texts} {task} texts in {time.perf_counter() - t0:.0f}s "
+                f"(MiniLM vectors cached): held-out cosine {report.cosine_before:.3f} -> "
+                f"{report.cosine_after:.3f}",
                 flush=True,
             )
-            rows += rows_with(None, task, "fast (shipped)")
-            rows += rows_with(path, task, f"fast adapted on {report.texts:,} {task} texts")
-    os.environ.pop(VECTORS_ENV, None)
+            rows += theme_rows(None, task, "fast (shipped)")
+            rows += theme_rows(path, task, f"fast adapted on {report.texts:,} {task} texts")
+        clothing = clothing_reviews(ROOT)
+        tweets = tweeteval(ROOT, "test")
+        for name, exclude, adapt_on, test in (
+            (
+                "BANKING77 test: problem report = negative, question = neutral",
+                "banking77",
+                banking_frame(ROOT, "train")["text"].tolist(),
+                banking_sentiment(ROOT, "test"),
+            ),
+            ("Clothing reviews, rating 1-2 vs 4-5", "clothing", clothing.texts, clothing),
+            ("TweetEval test", "none", tweets.texts, tweets),
+        ):
+            rows += sentiment_rows(name, exclude, adapt_on, test, tmp)
+    for feat in FEATS.values():
+        feat.save()
     print(
         f"\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in "
         f"{(time.perf_counter() - started) / 60:.0f} min.\n"

@@ -81,7 +81,8 @@ class StaticVectors:
             )
             return cls(data["vocab"].tolist(), vectors, data["weights"], themes, basis, mean)
 
-    def save(self, path: Path = STATIC_VECTORS_FILE) -> None:
+    def arrays(self) -> dict[str, Any]:
+        """What :meth:`save` writes (``cxloop text adapt`` adds its own arrays to these)."""
         quantised, scales = _quantised(self.vectors)
         arrays: dict[str, Any] = {
             "vocab": np.array(self.vocab),
@@ -94,7 +95,10 @@ class StaticVectors:
         if self.theme_basis is not None and self.theme_mean is not None:
             arrays["theme_basis"] = self.theme_basis.astype(np.float32)
             arrays["theme_mean"] = self.theme_mean.astype(np.float32)
-        np.savez_compressed(path, **arrays)
+        return arrays
+
+    def save(self, path: Path = STATIC_VECTORS_FILE) -> None:
+        np.savez_compressed(path, **self.arrays())
 
     def with_themes_from(self, path: Path) -> StaticVectors:
         """These words and weights with the theme table of ``path`` (written by ``cxloop text
@@ -102,14 +106,14 @@ class StaticVectors:
         table it was trained with; a file made for another vocabulary is refused."""
         if not path.is_file():
             raise ConfigError(
-                f"adapted vectors file not found: {path}",
-                hint="run 'cxloop text adapt' to make one, or unset CXLOOP_FAST_VECTORS",
+                f"adapted model file not found: {path}",
+                hint="run 'cxloop text adapt' to make one, or unset CXLOOP_FAST_ADAPTED",
             )
         try:
             other = StaticVectors.load(path)
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(
-                f"cannot read adapted vectors file {path}: {exc}",
+                f"cannot read adapted model file {path}: {exc}",
                 hint="make it again with 'cxloop text adapt'",
             ) from exc
         if other.theme_vectors is None or other.vocab != self.vocab:

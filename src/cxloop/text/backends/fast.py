@@ -6,14 +6,14 @@ Sentiment is a logistic regression over them; themes come from ``ThemeClassifier
 theme classifiers are cached per taxonomy, so a pipeline calling ``themes`` batch after batch
 fits once.
 
-Option ``vectors`` (or ``CXLOOP_FAST_VECTORS``): a file written by ``cxloop text adapt``, whose
-theme table was fitted to a company's own comments. The backend's version then names the
-file's content, so enrichments and cached classifiers made without it are redone.
+Option ``adapted`` (or ``CXLOOP_FAST_ADAPTED``): a file written by ``cxloop text adapt`` (a
+theme table and a sentiment correction fitted on a company's own comments). The backend's
+version then names the file's content, so enrichments and cached classifiers made without it
+are redone.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -29,8 +29,8 @@ from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR, StaticVectors
 from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
 
-#: A theme table adapted to a company's comments (``cxloop text adapt``), for every process.
-VECTORS_ENV = "CXLOOP_FAST_VECTORS"
+#: A model file adapted to a company's comments (``cxloop text adapt``), for every process.
+ADAPTED_ENV = "CXLOOP_FAST_ADAPTED"
 #: Bump when the shipped weights or the features change: enrichments by an older version are
 #: redone by ``cxloop enrich``.
 WEIGHTS_VERSION = "2026.11.3"
@@ -74,20 +74,22 @@ class FastBackend(LinearHeadsBackend):
     def __init__(
         self,
         weights_dir: str | Path | None = None,
-        vectors: str | Path | None = None,
+        adapted: str | Path | None = None,
         **classifier_options: Any,
     ) -> None:
         folder = Path(weights_dir) if weights_dir else WEIGHTS_DIR
         static = StaticVectors.load(folder / "static_vectors.npz")
-        self.version = f"fast-{WEIGHTS_VERSION}"
-        adapted = vectors or os.environ.get(VECTORS_ENV)
-        if adapted:
-            path = Path(adapted).expanduser()
-            static = static.with_themes_from(path)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-            self.version += f"+themes-{digest}"
-        self.featurize = FastFeaturizer(static)
         self.model = SentimentModel.load(folder / "sentiment_fast.npz")
+        self.version = f"fast-{WEIGHTS_VERSION}"
+        chosen = adapted or os.environ.get(ADAPTED_ENV)
+        if chosen:
+            from cxloop.text.adapt import adapted_sentiment, file_digest
+
+            path = Path(chosen).expanduser()
+            static = static.with_themes_from(path)
+            self.model = adapted_sentiment(path, self.model, folder / "sentiment_fast.npz")
+            self.version += f"+adapted-{file_digest(path)[:12]}"
+        self.featurize = FastFeaturizer(static)
         self.classifier_options = classifier_options
         self.calibration = FAST_CALIBRATION
         self._classifiers: OrderedDict[str, ThemeClassifier] = OrderedDict()

@@ -1,5 +1,5 @@
-"""``cxloop text adapt``: fitting the fast backend's theme table to a company's own comments
-(with the real bundled MiniLM), using the result, and every way a vectors file can be wrong."""
+"""``cxloop text adapt``: teaching the fast backend on a company's own comments with the real
+embedding backend (bundled MiniLM), using the result, and every way the file can be wrong."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 from scipy import sparse
 
 from cxloop.errors import ConfigError
-from cxloop.text.backends.fast import VECTORS_ENV, FastBackend
+from cxloop.text.adapt import SHIPPED_HEAD, file_digest
+from cxloop.text.backends import get_backend
+from cxloop.text.backends.fast import ADAPTED_ENV, FastBackend
 from cxloop.text.engine_cache import classifier_file_name
 from cxloop.text.journey import default_journey
 from cxloop.text.static_vectors import StaticVectors
@@ -55,45 +57,52 @@ def test_the_fit_moves_text_vectors_towards_their_targets():
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv(VECTORS_ENV, "")  # restored after the test: --vectors sets it
+    monkeypatch.setenv(ADAPTED_ENV, "")  # restored after the test: --adapted sets it
     return tmp_path
 
 
 @pytest.mark.embedding
-def test_adapt_then_score_with_the_adapted_vectors(
+def test_adapt_then_score_with_the_adapted_model(
     cli, isolated: Path, monkeypatch: pytest.MonkeyPatch
 ):
     pytest.importorskip("torch", reason="torch is not installed (embedding extra)")
     rows = [*comments(), "", "   ", "😀😀", None, comments()[0]]  # blanks and a duplicate
     source = isolated / "comments.csv"
     pd.DataFrame({"id": range(len(rows)), "comment": rows}).to_csv(source, index=False)
-    vectors = isolated / "adapted" / "vectors.npz"
+    adapted = isolated / "adapted" / "adapted.npz"
 
-    result = cli("text", "adapt", source, "-t", "comment", "-o", vectors, "--format", "json")
+    result = cli("text", "adapt", source, "-t", "comment", "-o", adapted, "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["texts"] == 300  # distinct texts with words: blanks, emoji, duplicate out
     assert report["cosine_after"] > report["cosine_before"] + 0.05
-    assert vectors.is_file()
+    assert report["agreement_after"] >= report["agreement_before"]
+    assert adapted.is_file()
 
     out = isolated / "scored.csv"
     result = cli(
-        "text", "score", source, "-t", "comment", "-o", out, "--vectors", vectors,
+        "text", "score", source, "-t", "comment", "-o", out, "--adapted", adapted,
         "--format", "json",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert "+themes-" in json.loads(result.stdout)["model_version"]
+    assert "+adapted-" in json.loads(result.stdout)["model_version"]
     assert len(pd.read_csv(out, keep_default_na=False)) == len(rows)
 
-    monkeypatch.setenv(VECTORS_ENV, "")  # --vectors set it for this process and its workers
-    shipped, adapted = FastBackend(), FastBackend(vectors=vectors)
-    assert shipped.version != adapted.version
-    texts = comments()[:40]
-    # sentiment reads the words table, which adapting never touches
-    np.testing.assert_array_equal(shipped.sentiment_proba(texts), adapted.sentiment_proba(texts))
+    monkeypatch.setenv(ADAPTED_ENV, "")  # --adapted set it for this process and its workers
+    shipped, taught = FastBackend(), FastBackend(adapted=adapted)
+    assert shipped.version != taught.version
+    texts = comments()
+    teacher = get_backend("embedding").sentiment(texts)
+    agree = {
+        name: np.mean([a.label == b.label for a, b in zip(backend.sentiment(texts), teacher)])
+        for name, backend in (("shipped", shipped), ("taught", taught))
+    }
+    assert agree["taught"] > agree["shipped"], agree  # it learned from the embedding backend
+    # the sentiment head still reads the words table: only themes read the fitted table
+    np.testing.assert_array_equal(shipped.featurize(texts).dense, taught.featurize(texts).dense)
     taxonomy = default_taxonomy()
     before = shipped.classifier(taxonomy).confidences(texts, shipped.featurize(texts))
-    after = adapted.classifier(taxonomy).confidences(texts, adapted.featurize(texts))
+    after = taught.classifier(taxonomy).confidences(texts, taught.featurize(texts))
     assert not np.allclose(before, after)
 
 
@@ -109,13 +118,23 @@ def test_adapt_refuses_too_few_texts_and_a_missing_column(cli, isolated: Path):
     assert not (isolated / "v.npz").exists()
 
 
-def _perturbed(path: Path) -> Path:
+def _perturbed(path: Path, head: str | None = None) -> Path:
+    """A file shaped like adapt's output (themes and sentiment nudged), without MiniLM."""
     shipped = StaticVectors.load()
     assert shipped.theme_vectors is not None
-    noise = np.random.default_rng(0).normal(scale=0.05, size=shipped.theme_vectors.shape)
-    StaticVectors(
+    rng = np.random.default_rng(0)
+    noise = rng.normal(scale=0.05, size=shipped.theme_vectors.shape)
+    model = FastBackend().model
+    themes = StaticVectors(
         shipped.vocab, shipped.vectors, shipped.weights, shipped.theme_vectors + noise
-    ).save(path)
+    )
+    np.savez_compressed(
+        path,
+        **themes.arrays(),
+        sentiment_delta_coef=rng.normal(scale=0.01, size=model.coef_.shape).astype(np.float32),
+        sentiment_delta_intercept=np.array([0.3, 0.0, -0.3], dtype=np.float32),
+        sentiment_head=np.array(head or "shipped:" + file_digest(SHIPPED_HEAD)),
+    )
     return path
 
 
@@ -124,29 +143,42 @@ def test_adapted_vectors_get_their_own_version_and_classifier_cache(
 ):
     path = _perturbed(isolated / "v.npz")
     shipped = FastBackend()
-    adapted = FastBackend(vectors=path)
-    assert adapted.version.startswith(shipped.version + "+themes-")
+    adapted = FastBackend(adapted=path)
+    assert adapted.version.startswith(shipped.version + "+adapted-")
+    texts = comments()[:20]
+    assert not np.allclose(shipped.sentiment_proba(texts), adapted.sentiment_proba(texts))
     taxonomy, journey = default_taxonomy(), default_journey()
     assert classifier_file_name("fast", taxonomy, journey, adapted) != classifier_file_name(
         "fast", taxonomy, journey, shipped
     )  # so the shipped default classifier is never used with other vectors
-    monkeypatch.setenv(VECTORS_ENV, str(path))
+    monkeypatch.setenv(ADAPTED_ENV, str(path))
     assert FastBackend().version == adapted.version  # the variable reaches every process
 
 
 def test_a_wrong_vectors_file_is_a_clear_error(isolated: Path):
     with pytest.raises(ConfigError, match="not found"):
-        FastBackend(vectors=isolated / "missing.npz")
+        FastBackend(adapted=isolated / "missing.npz")
     (isolated / "junk.npz").write_bytes(b"not a numpy file")
     with pytest.raises(ConfigError, match="cannot read"):
-        FastBackend(vectors=isolated / "junk.npz")
+        FastBackend(adapted=isolated / "junk.npz")
     rng = np.random.default_rng(0)
     StaticVectors(["a", "b"], rng.normal(size=(2, 4)), np.ones(2), rng.normal(size=(2, 4))).save(
         isolated / "other.npz"
     )
     with pytest.raises(ConfigError, match="not made by 'cxloop text adapt'"):
-        FastBackend(vectors=isolated / "other.npz")
+        FastBackend(adapted=isolated / "other.npz")
     shipped = StaticVectors.load()
     StaticVectors(shipped.vocab, shipped.vectors, shipped.weights).save(isolated / "plain.npz")
     with pytest.raises(ConfigError, match="not made by 'cxloop text adapt'"):
-        FastBackend(vectors=isolated / "plain.npz")
+        FastBackend(adapted=isolated / "plain.npz")
+    themes_only = isolated / "themes_only.npz"
+    StaticVectors(*_tables_of(shipped)).save(themes_only)
+    with pytest.raises(ConfigError, match="no sentiment part"):
+        FastBackend(adapted=themes_only)
+    other_head = _perturbed(isolated / "other_head.npz", head="shipped:0123")
+    with pytest.raises(ConfigError, match="another version of the fast sentiment model"):
+        FastBackend(adapted=other_head)
+
+
+def _tables_of(shipped: StaticVectors) -> tuple:
+    return shipped.vocab, shipped.vectors, shipped.weights, shipped.theme_vectors
