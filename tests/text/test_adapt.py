@@ -106,6 +106,19 @@ def test_adapt_then_score_with_the_adapted_model(
     assert not np.allclose(before, after)
 
 
+def test_score_refuses_an_adapted_model_for_another_backend(cli, isolated: Path):
+    source = isolated / "in.csv"
+    pd.DataFrame({"comment": comments()[:5]}).to_csv(source, index=False)
+    path = _perturbed(isolated / "v.npz")
+    result = cli(
+        "text", "score", source, "-t", "comment", "-o", isolated / "out.csv",
+        "--backend", "embedding", "--adapted", path,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "fast backend only" in result.stderr
+    assert not (isolated / "out.csv").exists()
+
+
 def test_adapt_refuses_too_few_texts_and_a_missing_column(cli, isolated: Path):
     source = isolated / "few.csv"
     pd.DataFrame({"comment": comments()[:50]}).to_csv(source, index=False)

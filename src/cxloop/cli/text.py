@@ -74,6 +74,14 @@ def score(
     if adapted is not None:
         import os
 
+        from cxloop.errors import InputError
+
+        if backend != "fast":
+            raise InputError(
+                "--adapted applies to the fast backend only",
+                hint="drop --adapted, or score with --backend fast",
+            )
+
         from cxloop.text.backends.fast import ADAPTED_ENV
 
         os.environ[ADAPTED_ENV] = str(adapted.expanduser().resolve())  # workers inherit it
