@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=True, description="store unredacted text (redacted text is always what is shown)"
     )
     text_backend: str = "fast"
+    fast_adapted: Path | None = Field(
+        default=None,
+        description="model file made by 'cxloop text adapt' that the fast backend uses",
+    )
     base_url: str = "http://127.0.0.1:8000"
 
     @classmethod

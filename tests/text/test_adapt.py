@@ -13,7 +13,7 @@ import pytest
 from scipy import sparse
 
 from cxloop.errors import ConfigError
-from cxloop.text.adapt import SHIPPED_HEAD, file_digest
+from cxloop.text.adapt import SHIPPED_HEAD, file_digest, workspace_texts
 from cxloop.text.backends import get_backend
 from cxloop.text.backends.fast import ADAPTED_ENV, FastBackend
 from cxloop.text.engine_cache import classifier_file_name
@@ -57,7 +57,7 @@ def test_the_fit_moves_text_vectors_towards_their_targets():
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv(ADAPTED_ENV, "")  # restored after the test: --adapted sets it
+    monkeypatch.delenv(ADAPTED_ENV, raising=False)  # restored (absent) after the test
     return tmp_path
 
 
@@ -88,7 +88,7 @@ def test_adapt_then_score_with_the_adapted_model(
     assert "+adapted-" in json.loads(result.stdout)["model_version"]
     assert len(pd.read_csv(out, keep_default_na=False)) == len(rows)
 
-    monkeypatch.setenv(ADAPTED_ENV, "")  # --adapted set it for this process and its workers
+    monkeypatch.delenv(ADAPTED_ENV)  # --adapted set it for this process and its workers
     shipped, taught = FastBackend(), FastBackend(adapted=adapted)
     assert shipped.version != taught.version
     texts = comments()
@@ -195,3 +195,55 @@ def test_a_wrong_vectors_file_is_a_clear_error(isolated: Path):
 
 def _tables_of(shipped: StaticVectors) -> tuple:
     return shipped.vocab, shipped.vectors, shipped.weights, shipped.theme_vectors
+
+
+def _ingest(cli, folder: Path, texts: list[str]) -> None:
+    source = folder / "feedback.csv"
+    pd.DataFrame({"id": range(len(texts)), "comment": texts}).to_csv(source, index=False)
+    result = cli("ingest", source, "--kind", "feedback", "--map", "comment=text")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_enrich_uses_the_workspace_setting(cli, settings, isolated: Path):
+    """fast_adapted in cxloop.toml reaches enrich, which then re-does older enrichments."""
+    _ingest(cli, isolated, comments()[:20])
+    first = json.loads(cli("enrich", "--format", "json").stdout)
+    assert first["enriched"] == 20 and "+adapted-" not in first["model_version"]
+    path = _perturbed(isolated / "adapted.npz")
+    (settings.home / "cxloop.toml").write_text(f'fast_adapted = "{path}"\n')
+    second = json.loads(cli("enrich", "--format", "json").stdout)
+    assert "+adapted-" in second["model_version"]
+    assert second["enriched"] == 20  # every row again, under the new version
+    assert json.loads(cli("enrich", "--format", "json").stdout)["enriched"] == 0
+
+
+@pytest.mark.embedding
+def test_adapt_on_the_workspace_feedback(cli, settings, isolated: Path):
+    pytest.importorskip("torch", reason="torch is not installed (embedding extra)")
+    _ingest(cli, isolated, comments())
+    result = cli("text", "adapt", "--workspace", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["texts"] == 300
+    assert Path(report["output"]) == settings.home / "models" / "fast-adapted.npz"
+    assert FastBackend(adapted=report["output"]).version.startswith(FastBackend().version)
+
+
+def test_adapt_needs_one_source_of_comments(cli, isolated: Path):
+    source = isolated / "c.csv"
+    pd.DataFrame({"comment": comments()}).to_csv(source, index=False)
+    for args in ((), (source, "-t", "comment", "-o", isolated / "a.npz", "--workspace")):
+        result = cli("text", "adapt", *args)
+        assert result.exit_code == 2
+        assert "either INPUT with --text-column, or --workspace" in result.stderr
+    result = cli("text", "adapt", source, "-o", isolated / "a.npz")
+    assert result.exit_code == 2 and "needs --text-column and --output" in result.stderr
+
+
+def test_workspace_texts_samples_every_kth_row_of_a_large_workspace(cli, engine, isolated: Path):
+    texts = comments()[:20]
+    _ingest(cli, isolated, texts)
+    assert sorted(t for t in workspace_texts(engine) if t) == sorted(texts)
+    sampled = workspace_texts(engine, limit=7)  # 20 rows -> every 3rd id
+    assert 1 <= len(sampled) <= 7
+    assert set(sampled) <= set(texts)

@@ -141,12 +141,24 @@ def score(
 
 @text_app.command("adapt")
 def adapt(
-    input_file: Path = typer.Argument(
-        ..., metavar="INPUT", help="your comments: CSV, TSV, JSONL, JSON, Parquet or XLSX"
+    ctx: typer.Context,
+    input_file: Path | None = typer.Argument(
+        None,
+        metavar="[INPUT]",
+        help="your comments: CSV, TSV, JSONL, JSON, Parquet or XLSX (or use --workspace)",
     ),
-    text_column: str = typer.Option(..., "--text-column", "-t", help="column holding the text"),
-    output: Path = typer.Option(
-        ..., "--output", "-o", help="the adapted model file to write (e.g. adapted.npz)"
+    text_column: str | None = typer.Option(
+        None, "--text-column", "-t", help="column holding the text (with INPUT)"
+    ),
+    workspace: bool = typer.Option(
+        False, "--workspace", help="adapt on the workspace's own feedback instead of a file"
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="the adapted model file to write (default with --workspace: "
+        "$CXLOOP_HOME/models/fast-adapted.npz)",
     ),
     sample: int = typer.Option(
         20_000, "--sample", min=1, help="at most this many distinct texts (random, seed 0)"
@@ -161,25 +173,49 @@ def adapt(
     comments take about a minute on 2 cores. Use the result with --adapted FILE on
     'text score', or export CXLOOP_FAST_ADAPTED=FILE for every command (enrich included).
 
+    With --workspace it reads the workspace's feedback and writes the file into the
+    workspace; set fast_adapted = "FILE" in $CXLOOP_HOME/cxloop.toml and 'cxloop enrich'
+    uses it (the model version changes, so feedback is enriched again).
+
     Example: cxloop text adapt comments.csv --text-column comment --output adapted.npz
     """
     from cxloop.errors import InputError
     from cxloop.text.adapt import adapt_fast
-    from cxloop.text.score import read_chunks
 
-    texts: list[str | None] = []
-    for frame in read_chunks(input_file, 50_000):
-        if text_column not in frame.columns:
+    if workspace == (input_file is not None):
+        raise InputError(
+            "give either INPUT with --text-column, or --workspace",
+            hint="cxloop text adapt comments.csv -t comment -o adapted.npz",
+        )
+    if workspace:
+        from cxloop.cli.context import state
+        from cxloop.text.adapt import workspace_texts
+
+        st = state(ctx)
+        texts = workspace_texts(st.engine)
+        settings_home = st.settings.home
+        output = output or settings_home / "models" / "fast-adapted.npz"
+    else:
+        assert input_file is not None
+        if text_column is None or output is None:
             raise InputError(
-                f"{input_file.name} has no column '{text_column}'",
-                hint=f"columns: {', '.join(map(str, frame.columns))}",
+                "INPUT needs --text-column and --output",
+                hint="cxloop text adapt comments.csv -t comment -o adapted.npz",
             )
-        texts += [v if isinstance(v, str) else None for v in frame[text_column].tolist()]
+        texts = _column_texts(input_file, text_column)
+        settings_home = Path("$CXLOOP_HOME")
     with err_console.status(
         f"reading up to {min(sample, len(texts)):,} comments with MiniLM and fitting",
         spinner="dots",
     ):
         report = adapt_fast(texts, output, sample=sample)
+    use = (
+        f'use it: add fast_adapted = "{report.output}" to {settings_home}/cxloop.toml, '
+        "then run cxloop enrich"
+        if workspace
+        else f"use it: cxloop text score ... --adapted {report.output}  "
+        f"(or export CXLOOP_FAST_ADAPTED={report.output})"
+    )
     if fmt is OutputFormat.table:
         err_console.print(
             f"[green]adapted the fast backend to {report.texts:,} comments[/green] -> "
@@ -187,9 +223,7 @@ def adapt(
             f"on {report.held_out:,} held-out comments: themes' closeness to MiniLM (mean "
             f"cosine) {report.cosine_before:.3f} -> {report.cosine_after:.3f}; sentiment "
             f"agreeing with the embedding backend {report.agreement_before:.1%} -> "
-            f"{report.agreement_after:.1%}\n"
-            f"use it: cxloop text score ... --adapted {report.output}  "
-            f"(or export CXLOOP_FAST_ADAPTED={report.output})"
+            f"{report.agreement_after:.1%}\n" + use
         )
         return
     print_object(
@@ -204,6 +238,21 @@ def adapt(
         },
         fmt,
     )
+
+
+def _column_texts(input_file: Path, text_column: str) -> list[str | None]:
+    from cxloop.errors import InputError
+    from cxloop.text.score import read_chunks
+
+    texts: list[str | None] = []
+    for frame in read_chunks(input_file, 50_000):
+        if text_column not in frame.columns:
+            raise InputError(
+                f"{input_file.name} has no column '{text_column}'",
+                hint=f"columns: {', '.join(map(str, frame.columns))}",
+            )
+        texts += [v if isinstance(v, str) else None for v in frame[text_column].tolist()]
+    return texts
 
 
 def register(app: typer.Typer) -> None:

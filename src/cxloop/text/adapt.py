@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from cxloop.text.features import clean_texts
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR, StaticVectors
 from cxloop.text.theme_vectors import fit_theme_table, mean_cosine, project, weighted_counts
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 #: Texts sampled from a file: MiniLM encodes about 300 short texts/s on 2 cores.
 ADAPT_SAMPLE = 20_000
@@ -166,6 +170,22 @@ def _sample(texts: Sequence[str | None], base: StaticVectors, size: int) -> list
             hint="give a file with more comments (a few thousand work well)",
         )
     return chosen
+
+
+def workspace_texts(db: Engine, limit: int = 10 * ADAPT_SAMPLE) -> list[str | None]:
+    """Feedback text of the workspace for ``adapt --workspace``: every row, or every k-th row
+    by id when there are more than ``limit`` (so millions of rows are never all loaded)."""
+    from sqlalchemy import func, select
+
+    from cxloop.storage.models import Feedback
+
+    with db.connect() as conn:
+        total = conn.scalar(select(func.count()).select_from(Feedback)) or 0
+        step = max(1, -(-total // limit))
+        stmt = select(Feedback.text).order_by(Feedback.id).limit(limit)
+        if step > 1:
+            stmt = stmt.where(Feedback.id % step == 0)
+        return list(conn.scalars(stmt))
 
 
 def adapted_sentiment(path: Path, head: SentimentModel, head_file: Path) -> SentimentModel:
