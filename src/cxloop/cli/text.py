@@ -204,11 +204,31 @@ def adapt(
             )
         texts = _column_texts(input_file, text_column)
         settings_home = Path("$CXLOOP_HOME")
-    with err_console.status(
-        f"reading up to {min(sample, len(texts)):,} comments with MiniLM and fitting",
-        spinner="dots",
-    ):
-        report = adapt_fast(texts, output, sample=sample)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("reading comments with MiniLM"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=fmt is not OutputFormat.table,
+        transient=True,
+    )
+    task = bar.add_task("adapt", total=None)
+    with bar:
+        report = adapt_fast(
+            texts,
+            output,
+            sample=sample,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     use = (
         f'use it: add fast_adapted = "{report.output}" to {settings_home}/cxloop.toml, '
         "then run cxloop enrich"

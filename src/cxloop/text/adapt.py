@@ -44,6 +44,8 @@ MIN_ADAPT_TEXTS = 200
 #: clothing reviews, heads trained without them; 0.03-0.3 were within 0.01 of each other).
 SENTIMENT_C = 0.1
 SHIPPED_HEAD = WEIGHTS_DIR / "sentiment_fast.npz"
+#: Texts per teacher call (the progress bar's step).
+TEACHER_CHUNK = 512
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,17 @@ def adapt_fast(
     teacher: Teacher | None = None,
     student: SentimentModel | None = None,
     base: StaticVectors | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> AdaptReport:
     """Teach the fast backend on ``texts`` and write the adapted model file to ``output``.
 
     ``student`` (default: the shipped fast head) is the head the correction is fitted for;
     the file records which, and the backend refuses it for any other head. 10 % of the texts
     are held out of a first fit to measure the report; the file is fitted on all of them.
+    ``on_progress(done, total)`` follows the teacher's pass, which takes most of the time.
+    The file is written under a temporary name and renamed, so an interrupted run never
+    leaves a partial file behind.
     """
-    from cxloop.text.backends.fast import FastFeaturizer
-    from cxloop.text.logistic import anchored_logistic
-
     base = base or StaticVectors.load()
     if base.theme_vectors is None or base.theme_basis is None or base.theme_mean is None:
         raise ConfigError(
@@ -106,53 +109,91 @@ def adapt_fast(
 
         embedding = get_backend("embedding")
         teacher = Teacher(embedding.featurize, embedding.model)  # type: ignore[attr-defined]
-    taught = teacher.featurize(chosen)
+    taught = _taught_features(teacher, chosen, on_progress)
     held = np.random.default_rng(0).random(len(chosen)) < 0.1
     held[0] = True  # never an empty check
+    table, cosine = _fit_themes(base, chosen, taught, held)
+    coef, intercept, agreement = _fit_sentiment(base, student, chosen, teacher, taught, held)
+    adapted = StaticVectors(
+        base.vocab, base.vectors, base.weights, table, base.theme_basis, base.theme_mean
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("wb") as handle:  # a file object: numpy adds no ".npz" to the name
+        np.savez_compressed(
+            handle,
+            **adapted.arrays(),
+            sentiment_delta_coef=coef.astype(np.float32),
+            sentiment_delta_intercept=intercept.astype(np.float32),
+            sentiment_head=np.array(head_id),
+        )
+    partial.replace(output)
+    return AdaptReport(
+        texts=len(chosen),
+        held_out=int(held.sum()),
+        cosine_before=cosine[0],
+        cosine_after=cosine[1],
+        agreement_before=agreement[0],
+        agreement_after=agreement[1],
+        output=str(output),
+    )
 
-    # themes: the table fitted towards MiniLM's vectors of these texts
+
+def _taught_features(
+    teacher: Teacher, texts: list[str], on_progress: Callable[[int, int], None] | None
+) -> FeatureBlocks:
+    parts = []
+    for start in range(0, len(texts), TEACHER_CHUNK):
+        parts.append(teacher.featurize(texts[start : start + TEACHER_CHUNK]))
+        if on_progress is not None:
+            on_progress(min(start + TEACHER_CHUNK, len(texts)), len(texts))
+    return FeatureBlocks.stack(parts)
+
+
+def _fit_themes(
+    base: StaticVectors, texts: list[str], taught: FeatureBlocks, held: np.ndarray
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """The theme table fitted towards MiniLM's vectors of ``texts``; mean cosine on the
+    held-out texts before and after a fit without them."""
+    assert base.theme_vectors is not None and base.theme_basis is not None
+    assert base.theme_mean is not None
     target = project(taught.dense, base.theme_basis, base.theme_mean)
-    counts = weighted_counts(base, chosen)
+    counts = weighted_counts(base, texts)
     start = base.theme_vectors.astype(np.float64)
-    cosine_before = mean_cosine(counts[held], start, target[held])
+    before = mean_cosine(counts[held], start, target[held])
     check = fit_theme_table(counts[~held], target[~held], start)
-    cosine_after = mean_cosine(counts[held], check, target[held])
-    table = fit_theme_table(counts, target, start)
+    after = mean_cosine(counts[held], check, target[held])
+    return fit_theme_table(counts, target, start), (before, after)
 
-    # sentiment: a correction to the fast head towards the teacher's labels
-    teacher_proba = teacher.model.predict_proba(taught)
-    labels, weights = teacher_proba.argmax(axis=1), teacher_proba.max(axis=1)
-    blocks = FastFeaturizer(base)(chosen)
+
+def _fit_sentiment(
+    base: StaticVectors,
+    student: SentimentModel,
+    texts: list[str],
+    teacher: Teacher,
+    taught: FeatureBlocks,
+    held: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """A correction to ``student`` towards the teacher's labels; agreement with the teacher
+    on the held-out texts before and after a fit without them."""
+    from cxloop.text.backends.fast import FastFeaturizer
+    from cxloop.text.logistic import anchored_logistic
+
+    proba = teacher.model.predict_proba(taught)
+    labels, weights = proba.argmax(axis=1), proba.max(axis=1)
+    blocks = FastFeaturizer(base)(texts)
     design = student._design(blocks)
     offset = np.log(np.clip(student.predict_proba(blocks), 1e-9, 1.0))
     coef, intercept = anchored_logistic(
         design[~held], labels[~held], offset[~held], weights[~held], SENTIMENT_C
     )
     corrected = offset[held] + np.asarray(design[held] @ coef.T) + intercept
-    agreement_before = float(np.mean(offset[held].argmax(axis=1) == labels[held]))
-    agreement_after = float(np.mean(corrected.argmax(axis=1) == labels[held]))
+    agreement = (
+        float(np.mean(offset[held].argmax(axis=1) == labels[held])),
+        float(np.mean(corrected.argmax(axis=1) == labels[held])),
+    )
     coef, intercept = anchored_logistic(design, labels, offset, weights, SENTIMENT_C)
-
-    adapted = StaticVectors(
-        base.vocab, base.vectors, base.weights, table, base.theme_basis, base.theme_mean
-    )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        output,
-        **adapted.arrays(),
-        sentiment_delta_coef=coef.astype(np.float32),
-        sentiment_delta_intercept=intercept.astype(np.float32),
-        sentiment_head=np.array(head_id),
-    )
-    return AdaptReport(
-        texts=len(chosen),
-        held_out=int(held.sum()),
-        cosine_before=cosine_before,
-        cosine_after=cosine_after,
-        agreement_before=agreement_before,
-        agreement_after=agreement_after,
-        output=str(output),
-    )
+    return coef, intercept, agreement
 
 
 def _sample(texts: Sequence[str | None], base: StaticVectors, size: int) -> list[str]:
