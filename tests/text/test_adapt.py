@@ -57,7 +57,11 @@ def test_the_fit_moves_text_vectors_towards_their_targets():
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv(ADAPTED_ENV, raising=False)  # restored (absent) after the test
+    # --adapted and the fast_adapted setting set the variable for the whole process. setenv
+    # first, so that monkeypatch records its absence and removes it again after the test
+    # (a delenv of an absent variable records nothing).
+    monkeypatch.setenv(ADAPTED_ENV, "unset")
+    monkeypatch.delenv(ADAPTED_ENV)
     return tmp_path
 
 
