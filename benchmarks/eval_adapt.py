@@ -1,7 +1,8 @@
 """How much ``cxloop text adapt`` helps the fast backend, on public data.
 
 ``adapt`` teaches the fast backend on a company's own unlabelled comments with the embedding
-backend (``cxloop.text.adapt``). Measured here the way a company would use it, each row next
+backend, and the embedding backend's sentiment back from the taught fast backend
+(``cxloop.text.adapt``). Measured here the way a company would use it, each row next
 to the shipped fast backend and the embedding backend, measured in the same run:
 
 * Themes, BANKING77: adapted on the 10,003 *training* queries (text only), measured on the
@@ -33,8 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cxloop.text.adapt import Teacher, adapt_fast
-from cxloop.text.backends.fast import ADAPTED_ENV
+from cxloop.text.adapt import ADAPTED_ENV, Teacher, adapt_to_comments
 from cxloop.text.corpora import (
     LabelledTexts,
     banking_frame,
@@ -75,14 +75,12 @@ def theme_rows(adapted: Path | None, task: str, label: str) -> list[Row]:
     return [{**row, "system": label} for row in rows if row["system"] == "fast"]
 
 
-def corrected(student: SentimentModel, path: Path) -> SentimentModel:
-    """``student`` plus the sentiment correction ``path`` holds (fitted for that student)."""
+def corrected(head: SentimentModel, path: Path, backend: str) -> SentimentModel:
+    """``head`` plus the ``backend`` correction ``path`` holds (fitted for that head)."""
     with np.load(path, allow_pickle=False) as data:
-        out = SentimentModel(
-            C=student.C, cue_weight=student.cue_weight, dense_weight=student.dense_weight
-        )
-        out.coef_ = student.coef_ + data["sentiment_delta_coef"]
-        out.intercept_ = student.intercept_ + data["sentiment_delta_intercept"]
+        out = SentimentModel(C=head.C, cue_weight=head.cue_weight, dense_weight=head.dense_weight)
+        out.coef_ = head.coef_ + data[f"{backend}_delta_coef"]
+        out.intercept_ = head.intercept_ + data[f"{backend}_delta_intercept"]
     return out
 
 
@@ -93,15 +91,18 @@ def sentiment_rows(
     teacher_head = retrained_head(fe, ROOT, (exclude,))
     student = retrained_head(ff, ROOT, (exclude,))
     path = tmp / f"sentiment-{exclude}.npz"
-    report = adapt_fast(adapt_on, path, teacher=Teacher(fe, teacher_head), student=student)
+    report = adapt_to_comments(adapt_on, path, teacher=Teacher(fe, teacher_head), student=student)
     print(f"{name}: adapted on {report.texts} texts", flush=True)
     y = np.array(test.labels)
     predictions = {
         "fast (shipped, trained without it)": student.predict_proba(ff(test.texts)),
         "embedding (trained without it)": teacher_head.predict_proba(fe(test.texts)),
-        f"fast adapted on {report.texts:,} texts": corrected(student, path).predict_proba(
+        f"fast adapted on {report.texts:,} texts": corrected(student, path, "fast").predict_proba(
             ff(test.texts)
         ),
+        f"embedding adapted on {report.texts:,} texts": corrected(
+            teacher_head, path, "embedding"
+        ).predict_proba(fe(test.texts)),
     }
     rows: list[Row] = []
     for system, proba in predictions.items():
@@ -137,7 +138,9 @@ def main() -> None:
         ):
             path = tmp / f"{task}.npz"
             t0 = time.perf_counter()
-            report = adapt_fast(texts, path, teacher=Teacher(embedding, embedding.backend.model))  # type: ignore[attr-defined]
+            report = adapt_to_comments(
+                texts, path, teacher=Teacher(embedding, embedding.backend.model)
+            )  # type: ignore[attr-defined]
             print(
                 f"adapted on {report.texts} {task} texts in {time.perf_counter() - t0:.0f}s "
                 f"(MiniLM vectors cached): held-out cosine {report.cosine_before:.3f} -> "

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         default=True, description="store unredacted text (redacted text is always what is shown)"
     )
     text_backend: str = "fast"
-    fast_adapted: Path | None = Field(
+    text_adapted: Path | None = Field(
         default=None,
         description="model file made by 'cxloop text adapt' that the fast backend uses",
     )

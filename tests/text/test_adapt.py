@@ -13,11 +13,18 @@ import pytest
 from scipy import sparse
 
 from cxloop.errors import ConfigError
-from cxloop.text.adapt import SHIPPED_HEAD, file_digest, workspace_texts
+from cxloop.text.adapt import (
+    ADAPTED_ENV,
+    SHIPPED_EMBEDDING_HEAD,
+    SHIPPED_HEAD,
+    file_digest,
+    workspace_texts,
+)
 from cxloop.text.backends import get_backend
-from cxloop.text.backends.fast import ADAPTED_ENV, FastBackend
+from cxloop.text.backends.fast import FastBackend
 from cxloop.text.engine_cache import classifier_file_name
 from cxloop.text.journey import default_journey
+from cxloop.text.sentiment import SentimentModel
 from cxloop.text.static_vectors import StaticVectors
 from cxloop.text.taxonomy import default_taxonomy
 from cxloop.text.theme_vectors import fit_theme_table, mean_cosine
@@ -57,7 +64,7 @@ def test_the_fit_moves_text_vectors_towards_their_targets():
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    # --adapted and the fast_adapted setting set the variable for the whole process. setenv
+    # --adapted and the text_adapted setting set the variable for the whole process. setenv
     # first, so that monkeypatch records its absence and removes it again after the test
     # (a delenv of an absent variable records nothing).
     monkeypatch.setenv(ADAPTED_ENV, "unset")
@@ -102,6 +109,13 @@ def test_adapt_then_score_with_the_adapted_model(
         for name, backend in (("shipped", shipped), ("taught", taught))
     }
     assert agree["taught"] > agree["shipped"], agree  # it learned from the embedding backend
+    taught_fast = taught.sentiment(texts)
+    back = get_backend("embedding", adapted=adapted).sentiment(texts)
+    agree_back = {
+        name: np.mean([a.label == b.label for a, b in zip(labels, taught_fast)])
+        for name, labels in (("shipped", teacher), ("taught", back))
+    }
+    assert agree_back["taught"] >= agree_back["shipped"], agree_back  # and back again
     # the sentiment head still reads the words table: only themes read the fitted table
     np.testing.assert_array_equal(shipped.featurize(texts).dense, taught.featurize(texts).dense)
     taxonomy = default_taxonomy()
@@ -110,17 +124,21 @@ def test_adapt_then_score_with_the_adapted_model(
     assert not np.allclose(before, after)
 
 
-def test_score_refuses_an_adapted_model_for_another_backend(cli, isolated: Path):
-    source = isolated / "in.csv"
-    pd.DataFrame({"comment": comments()[:5]}).to_csv(source, index=False)
+@pytest.mark.embedding
+def test_the_embedding_backend_reads_its_part_of_the_file(isolated: Path):
+    pytest.importorskip("torch", reason="torch is not installed (embedding extra)")
+    from cxloop.text.backends.embedding import EmbeddingBackend
+
     path = _perturbed(isolated / "v.npz")
-    result = cli(
-        "text", "score", source, "-t", "comment", "-o", isolated / "out.csv",
-        "--backend", "embedding", "--adapted", path,
-    )  # fmt: skip
-    assert result.exit_code == 2
-    assert "fast backend only" in result.stderr
-    assert not (isolated / "out.csv").exists()
+    plain, adapted = EmbeddingBackend(), EmbeddingBackend(adapted=path)
+    assert adapted.version.startswith(plain.version + "+adapted-")
+    texts = comments()[:10]
+    assert not np.allclose(plain.sentiment_proba(texts), adapted.sentiment_proba(texts))
+    fast_only = _perturbed(isolated / "fast_only.npz", embedding=False)
+    with pytest.raises(ConfigError, match="no embedding sentiment part"):
+        EmbeddingBackend(adapted=fast_only)
+    with pytest.raises(ConfigError, match="not found"):
+        EmbeddingBackend(adapted=isolated / "missing.npz")
 
 
 def test_adapt_refuses_too_few_texts_and_a_missing_column(cli, isolated: Path):
@@ -135,23 +153,24 @@ def test_adapt_refuses_too_few_texts_and_a_missing_column(cli, isolated: Path):
     assert not (isolated / "v.npz").exists()
 
 
-def _perturbed(path: Path, head: str | None = None) -> Path:
-    """A file shaped like adapt's output (themes and sentiment nudged), without MiniLM."""
+def _perturbed(path: Path, head: str | None = None, embedding: bool = True) -> Path:
+    """A file shaped like adapt's output (themes and both corrections nudged), no MiniLM."""
     shipped = StaticVectors.load()
     assert shipped.theme_vectors is not None
     rng = np.random.default_rng(0)
     noise = rng.normal(scale=0.05, size=shipped.theme_vectors.shape)
-    model = FastBackend().model
     themes = StaticVectors(
         shipped.vocab, shipped.vectors, shipped.weights, shipped.theme_vectors + noise
     )
-    np.savez_compressed(
-        path,
-        **themes.arrays(),
-        sentiment_delta_coef=rng.normal(scale=0.01, size=model.coef_.shape).astype(np.float32),
-        sentiment_delta_intercept=np.array([0.3, 0.0, -0.3], dtype=np.float32),
-        sentiment_head=np.array(head or "shipped:" + file_digest(SHIPPED_HEAD)),
-    )
+    parts = {}
+    for backend, head_file in (("fast", SHIPPED_HEAD), ("embedding", SHIPPED_EMBEDDING_HEAD)):
+        if backend == "embedding" and not embedding:
+            continue
+        shape = SentimentModel.load(head_file).coef_.shape
+        parts[f"{backend}_delta_coef"] = rng.normal(scale=0.01, size=shape).astype(np.float32)
+        parts[f"{backend}_delta_intercept"] = np.array([0.3, 0.0, -0.3], dtype=np.float32)
+        parts[f"{backend}_head"] = np.array(head or "shipped:" + file_digest(head_file))
+    np.savez_compressed(path, **themes.arrays(), **parts)
     return path
 
 
@@ -190,7 +209,7 @@ def test_a_wrong_vectors_file_is_a_clear_error(isolated: Path):
         FastBackend(adapted=isolated / "plain.npz")
     themes_only = isolated / "themes_only.npz"
     StaticVectors(*_tables_of(shipped)).save(themes_only)
-    with pytest.raises(ConfigError, match="no sentiment part"):
+    with pytest.raises(ConfigError, match="no fast sentiment part"):
         FastBackend(adapted=themes_only)
     other_head = _perturbed(isolated / "other_head.npz", head="shipped:0123")
     with pytest.raises(ConfigError, match="another version of the fast sentiment model"):
@@ -209,12 +228,12 @@ def _ingest(cli, folder: Path, texts: list[str]) -> None:
 
 
 def test_enrich_uses_the_workspace_setting(cli, settings, isolated: Path):
-    """fast_adapted in cxloop.toml reaches enrich, which then re-does older enrichments."""
+    """text_adapted in cxloop.toml reaches enrich, which then re-does older enrichments."""
     _ingest(cli, isolated, comments()[:20])
     first = json.loads(cli("enrich", "--format", "json").stdout)
     assert first["enriched"] == 20 and "+adapted-" not in first["model_version"]
     path = _perturbed(isolated / "adapted.npz")
-    (settings.home / "cxloop.toml").write_text(f'fast_adapted = "{path}"\n')
+    (settings.home / "cxloop.toml").write_text(f'text_adapted = "{path}"\n')
     second = json.loads(cli("enrich", "--format", "json").stdout)
     assert "+adapted-" in second["model_version"]
     assert second["enriched"] == 20  # every row again, under the new version
@@ -229,7 +248,7 @@ def test_adapt_on_the_workspace_feedback(cli, settings, isolated: Path):
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["texts"] == 300
-    assert Path(report["output"]) == settings.home / "models" / "fast-adapted.npz"
+    assert Path(report["output"]) == settings.home / "models" / "adapted.npz"
     assert FastBackend(adapted=report["output"]).version.startswith(FastBackend().version)
 
 

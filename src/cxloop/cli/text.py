@@ -51,8 +51,8 @@ def score(
     adapted: Path | None = typer.Option(
         None,
         "--adapted",
-        help="fast backend: the model file made by 'cxloop text adapt' "
-        "(default: $CXLOOP_FAST_ADAPTED, else the shipped model)",
+        help="the model file made by 'cxloop text adapt' (either backend; "
+        "default: $CXLOOP_TEXT_ADAPTED, else the shipped models)",
     ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
@@ -74,15 +74,7 @@ def score(
     if adapted is not None:
         import os
 
-        from cxloop.errors import InputError
-
-        if backend != "fast":
-            raise InputError(
-                "--adapted applies to the fast backend only",
-                hint="drop --adapted, or score with --backend fast",
-            )
-
-        from cxloop.text.backends.fast import ADAPTED_ENV
+        from cxloop.text.adapt import ADAPTED_ENV
 
         os.environ[ADAPTED_ENV] = str(adapted.expanduser().resolve())  # workers inherit it
     if workers == 0:
@@ -158,29 +150,30 @@ def adapt(
         "--output",
         "-o",
         help="the adapted model file to write (default with --workspace: "
-        "$CXLOOP_HOME/models/fast-adapted.npz)",
+        "$CXLOOP_HOME/models/adapted.npz)",
     ),
     sample: int = typer.Option(
         20_000, "--sample", min=1, help="at most this many distinct texts (random, seed 0)"
     ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Teach the fast backend on your own comments, once, with the embedding backend.
+    """Teach both backends on your own comments, once (no labels needed).
 
-    No labels needed. The fast backend's themes are fitted towards MiniLM's reading of your
-    comments and its sentiment towards the embedding backend's; afterwards it scores at its
-    usual speed. Needs the embedding extra (torch) for this one run only: 10,000 short
-    comments take about a minute on 2 cores. Use the result with --adapted FILE on
-    'text score', or export CXLOOP_FAST_ADAPTED=FILE for every command (enrich included).
+    The fast backend's themes are fitted towards MiniLM's reading of your comments and its
+    sentiment towards the embedding backend's; then the embedding backend's sentiment learns
+    back from the taught fast backend. Afterwards fast scores at its usual speed. Needs
+    the embedding extra (torch) for this run: 10,000 short comments take about a minute on
+    2 cores. Use the result with --adapted FILE on
+    'text score', or export CXLOOP_TEXT_ADAPTED=FILE for every command (enrich included).
 
     With --workspace it reads the workspace's feedback and writes the file into the
-    workspace; set fast_adapted = "FILE" in $CXLOOP_HOME/cxloop.toml and 'cxloop enrich'
+    workspace; set text_adapted = "FILE" in $CXLOOP_HOME/cxloop.toml and 'cxloop enrich'
     uses it (the model version changes, so feedback is enriched again).
 
     Example: cxloop text adapt comments.csv --text-column comment --output adapted.npz
     """
     from cxloop.errors import InputError
-    from cxloop.text.adapt import adapt_fast
+    from cxloop.text.adapt import adapt_to_comments
 
     if workspace == (input_file is not None):
         raise InputError(
@@ -194,7 +187,7 @@ def adapt(
         st = state(ctx)
         texts = workspace_texts(st.engine)
         settings_home = st.settings.home
-        output = output or settings_home / "models" / "fast-adapted.npz"
+        output = output or settings_home / "models" / "adapted.npz"
     else:
         assert input_file is not None
         if text_column is None or output is None:
@@ -223,18 +216,18 @@ def adapt(
     )
     task = bar.add_task("adapt", total=None)
     with bar:
-        report = adapt_fast(
+        report = adapt_to_comments(
             texts,
             output,
             sample=sample,
             on_progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     use = (
-        f'use it: add fast_adapted = "{report.output}" to {settings_home}/cxloop.toml, '
+        f'use it: add text_adapted = "{report.output}" to {settings_home}/cxloop.toml, '
         "then run cxloop enrich"
         if workspace
         else f"use it: cxloop text score ... --adapted {report.output}  "
-        f"(or export CXLOOP_FAST_ADAPTED={report.output})"
+        f"(or export CXLOOP_TEXT_ADAPTED={report.output})"
     )
     if fmt is OutputFormat.table:
         err_console.print(

@@ -292,10 +292,10 @@ def _enrich(
     taxonomy = load_taxonomy(db, seed=False)
     journey = load_journey(db)
     spec = backend if backend is not None else settings.text_backend
-    if settings.fast_adapted is not None:
-        from cxloop.text.backends.fast import ADAPTED_ENV
+    if settings.text_adapted is not None:
+        from cxloop.text.adapt import ADAPTED_ENV
 
-        os.environ[ADAPTED_ENV] = str(settings.fast_adapted)  # worker processes inherit it
+        os.environ[ADAPTED_ENV] = str(settings.text_adapted)  # worker processes inherit it
     from cxloop.text.engine_cache import load_engine
 
     cache_dir = settings.home / "cache"

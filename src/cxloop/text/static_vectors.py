@@ -107,7 +107,7 @@ class StaticVectors:
         if not path.is_file():
             raise ConfigError(
                 f"adapted model file not found: {path}",
-                hint="run 'cxloop text adapt' to make one, or unset CXLOOP_FAST_ADAPTED",
+                hint="run 'cxloop text adapt' to make one, or unset CXLOOP_TEXT_ADAPTED",
             )
         try:
             other = StaticVectors.load(path)

@@ -6,7 +6,7 @@ Sentiment is a logistic regression over them; themes come from ``ThemeClassifier
 theme classifiers are cached per taxonomy, so a pipeline calling ``themes`` batch after batch
 fits once.
 
-Option ``adapted`` (or ``CXLOOP_FAST_ADAPTED``): a file written by ``cxloop text adapt`` (a
+Option ``adapted`` (or ``CXLOOP_TEXT_ADAPTED``): a file written by ``cxloop text adapt`` (a
 theme table and a sentiment correction fitted on a company's own comments). The backend's
 version then names the file's content, so enrichments and cached classifiers made without it
 are redone.
@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from cxloop.text.adapt import ADAPTED_ENV, adapted_sentiment, file_digest
 from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.linear import LinearHeadsBackend
 from cxloop.text.features import clean_texts, cx_cues, hashed_ngrams
@@ -29,8 +30,6 @@ from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR, StaticVectors
 from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
 
-#: A model file adapted to a company's comments (``cxloop text adapt``), for every process.
-ADAPTED_ENV = "CXLOOP_FAST_ADAPTED"
 #: Bump when the shipped weights or the features change: enrichments by an older version are
 #: redone by ``cxloop enrich``.
 WEIGHTS_VERSION = "2026.11.3"
@@ -83,11 +82,9 @@ class FastBackend(LinearHeadsBackend):
         self.version = f"fast-{WEIGHTS_VERSION}"
         chosen = adapted or os.environ.get(ADAPTED_ENV)
         if chosen:
-            from cxloop.text.adapt import adapted_sentiment, file_digest
-
             path = Path(chosen).expanduser()
             static = static.with_themes_from(path)
-            self.model = adapted_sentiment(path, self.model, folder / "sentiment_fast.npz")
+            self.model = adapted_sentiment(path, self.model, folder / "sentiment_fast.npz", "fast")
             self.version += f"+adapted-{file_digest(path)[:12]}"
         self.featurize = FastFeaturizer(static)
         self.classifier_options = classifier_options
