@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -64,7 +65,7 @@ def score(
 
     Example: cxloop text score reviews.csv --text-column comment --output scored.csv
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cxloop.text.engine_cache import user_cache_dir
     from cxloop.text.journey import load_journey_file
@@ -85,14 +86,12 @@ def score(
         workers = auto_workers(backend, size // 100)
     themes = load_taxonomy_file(taxonomy).themes if taxonomy else None
     journey_def = load_journey_file(journey) if journey else None
-    progress = Progress(
+    progress = _progress(
+        fmt,
         TextColumn("scoring"),
         SpinnerColumn(),
         TextColumn("{task.completed:,} rows"),
         TimeElapsedColumn(),
-        console=err_console,
-        disable=fmt is not OutputFormat.table,
-        transient=True,
     )
     task = progress.add_task("score", total=None)
     with progress:
@@ -200,19 +199,16 @@ def adapt(
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TextColumn,
         TimeRemainingColumn,
     )
 
-    bar = Progress(
+    bar = _progress(
+        fmt,
         TextColumn("reading comments with MiniLM"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err_console,
-        disable=fmt is not OutputFormat.table,
-        transient=True,
     )
     task = bar.add_task("adapt", total=None)
     with bar:
@@ -250,6 +246,16 @@ def adapt(
             "agreement_after": round(report.agreement_after, 4),
         },
         fmt,
+    )
+
+
+def _progress(fmt: OutputFormat, *columns: Any) -> Any:
+    """A transient progress display on stderr, shown only with table output (JSON and CSV
+    output stay clean for pipes)."""
+    from rich.progress import Progress
+
+    return Progress(
+        *columns, console=err_console, disable=fmt is not OutputFormat.table, transient=True
     )
 
 
