@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     text_backend: str = "fast"
     text_adapted: Path | None = Field(
         default=None,
-        description="model file made by 'cxloop text adapt' that the fast backend uses",
+        description="model file made by 'cxloop text adapt' that both text backends use",
     )
     base_url: str = "http://127.0.0.1:8000"
 

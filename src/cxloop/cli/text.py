@@ -185,8 +185,8 @@ def adapt(
 
         st = state(ctx)
         texts = workspace_texts(st.engine)
-        settings_home = st.settings.home
-        output = output or settings_home / "models" / "adapted.npz"
+        toml_file = str(st.settings.home / "cxloop.toml")
+        output = output or st.settings.home / "models" / "adapted.npz"
     else:
         assert input_file is not None
         if text_column is None or output is None:
@@ -195,7 +195,7 @@ def adapt(
                 hint="cxloop text adapt comments.csv -t comment -o adapted.npz",
             )
         texts = _column_texts(input_file, text_column)
-        settings_home = Path("$CXLOOP_HOME")
+        toml_file = "$CXLOOP_HOME/cxloop.toml"
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -219,15 +219,14 @@ def adapt(
             on_progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     use = (
-        f'use it: add text_adapted = "{report.output}" to {settings_home}/cxloop.toml, '
-        "then run cxloop enrich"
+        f'use it: add text_adapted = "{report.output}" to {toml_file}, then run cxloop enrich'
         if workspace
         else f"use it: cxloop text score ... --adapted {report.output}  "
         f"(or export CXLOOP_TEXT_ADAPTED={report.output})"
     )
     if fmt is OutputFormat.table:
         err_console.print(
-            f"[green]adapted the fast backend to {report.texts:,} comments[/green] -> "
+            f"[green]adapted both backends to {report.texts:,} comments[/green] -> "
             f"{report.output}\n"
             f"on {report.held_out:,} held-out comments: themes' closeness to MiniLM (mean "
             f"cosine) {report.cosine_before:.3f} -> {report.cosine_after:.3f}; sentiment "

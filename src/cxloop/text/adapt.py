@@ -25,10 +25,11 @@ docs/accuracy.md.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -85,6 +86,22 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def adapted_file(option: str | Path | None) -> Path | None:
+    """The adapted model file a backend uses: its ``adapted`` option, else
+    ``CXLOOP_TEXT_ADAPTED``; None when neither is set. A file that is not there is an error,
+    never a silent fall-back to the shipped models."""
+    chosen = option or os.environ.get(ADAPTED_ENV)
+    if not chosen:
+        return None
+    path = Path(chosen).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"adapted model file not found: {path}",
+            hint="run 'cxloop text adapt' to make one, or unset CXLOOP_TEXT_ADAPTED",
+        )
+    return path
+
+
 def adapt_to_comments(
     texts: Sequence[str | None],
     output: Path,
@@ -125,9 +142,15 @@ def adapt_to_comments(
     held = np.random.default_rng(0).random(len(chosen)) < 0.1
     held[0] = True  # never an empty check
     table, cosine = _fit_themes(base, chosen, taught, held)
-    coef, intercept, agreement = _fit_sentiment(base, student, chosen, teacher, taught, held)
+    from cxloop.text.backends.fast import FastFeaturizer
+
+    blocks = FastFeaturizer(base)(chosen)  # the student's features, computed once
+    design = student._design(blocks)
+    offset = np.log(np.clip(student.predict_proba(blocks), 1e-9, 1.0))
+    teacher_proba = teacher.model.predict_proba(taught)
+    coef, intercept, agreement = _fit_sentiment(design, offset, teacher_proba, held)
     back_coef, back_intercept = _fit_teacher(
-        student, base, chosen, coef, intercept, teacher, taught
+        offset + np.asarray(design @ coef.T) + intercept, teacher, taught, teacher_proba
     )
     adapted = StaticVectors(
         base.vocab, base.vectors, base.weights, table, base.theme_basis, base.theme_mean
@@ -185,23 +208,14 @@ def _fit_themes(
 
 
 def _fit_sentiment(
-    base: StaticVectors,
-    student: SentimentModel,
-    texts: list[str],
-    teacher: Teacher,
-    taught: FeatureBlocks,
-    held: np.ndarray,
+    design: Any, offset: np.ndarray, teacher_proba: np.ndarray, held: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
-    """A correction to ``student`` towards the teacher's labels; agreement with the teacher
-    on the held-out texts before and after a fit without them."""
-    from cxloop.text.backends.fast import FastFeaturizer
+    """A correction to the student (its features ``design``, its log-probabilities
+    ``offset``) towards the teacher's labels; agreement with the teacher on the held-out
+    texts before and after a fit without them."""
     from cxloop.text.logistic import anchored_logistic
 
-    proba = teacher.model.predict_proba(taught)
-    labels, weights = proba.argmax(axis=1), proba.max(axis=1)
-    blocks = FastFeaturizer(base)(texts)
-    design = student._design(blocks)
-    offset = np.log(np.clip(student.predict_proba(blocks), 1e-9, 1.0))
+    labels, weights = teacher_proba.argmax(axis=1), teacher_proba.max(axis=1)
     coef, intercept = anchored_logistic(
         design[~held], labels[~held], offset[~held], weights[~held], SENTIMENT_C
     )
@@ -215,27 +229,21 @@ def _fit_sentiment(
 
 
 def _fit_teacher(
-    student: SentimentModel,
-    base: StaticVectors,
-    texts: list[str],
-    coef: np.ndarray,
-    intercept: np.ndarray,
-    teacher: Teacher,
-    taught: FeatureBlocks,
+    student_logits: np.ndarray, teacher: Teacher, taught: FeatureBlocks, teacher_proba: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A correction to the teacher's head towards the *taught* fast backend's labels (the
-    two read different features, so each corrects the other's in-domain mistakes)."""
-    from cxloop.text.backends.fast import FastFeaturizer
+    """A correction to the teacher's head towards the *taught* student's labels (the two
+    read different features, so each corrects the other's in-domain mistakes)."""
     from cxloop.text.logistic import anchored_logistic
 
-    blocks = FastFeaturizer(base)(texts)
-    logits = np.log(np.clip(student.predict_proba(blocks), 1e-9, 1.0))
-    logits = logits + np.asarray(student._design(blocks) @ coef.T) + intercept
-    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba = np.exp(student_logits - student_logits.max(axis=1, keepdims=True))
     proba /= proba.sum(axis=1, keepdims=True)
-    offset = np.log(np.clip(teacher.model.predict_proba(taught), 1e-9, 1.0))
-    design = teacher.model._design(taught)
-    return anchored_logistic(design, proba.argmax(axis=1), offset, proba.max(axis=1), SENTIMENT_C)
+    return anchored_logistic(
+        teacher.model._design(taught),
+        proba.argmax(axis=1),
+        np.log(np.clip(teacher_proba, 1e-9, 1.0)),
+        proba.max(axis=1),
+        SENTIMENT_C,
+    )
 
 
 def _sample(texts: Sequence[str | None], base: StaticVectors, size: int) -> list[str]:

@@ -104,11 +104,6 @@ class StaticVectors:
         """These words and weights with the theme table of ``path`` (written by ``cxloop text
         adapt``). Only the theme table is taken, so the sentiment head always reads the words
         table it was trained with; a file made for another vocabulary is refused."""
-        if not path.is_file():
-            raise ConfigError(
-                f"adapted model file not found: {path}",
-                hint="run 'cxloop text adapt' to make one, or unset CXLOOP_TEXT_ADAPTED",
-            )
         try:
             other = StaticVectors.load(path)
         except (OSError, ValueError, KeyError) as exc:

@@ -13,7 +13,6 @@ per text, 128 by default), ``precision`` (see ``cxloop.text.embeddings``).
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from cxloop.errors import ConfigError
-from cxloop.text.adapt import ADAPTED_ENV, adapted_sentiment, file_digest
+from cxloop.text.adapt import adapted_file, adapted_sentiment, file_digest
 from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.fast import WEIGHTS_VERSION
 from cxloop.text.backends.linear import LinearHeadsBackend
@@ -91,14 +90,8 @@ class EmbeddingBackend(LinearHeadsBackend):
                 hint="retrain: scripts/train_text_models.py --model-path FOLDER",
             )
         self.version = f"embedding-{self.encoder.name}-{WEIGHTS_VERSION}"
-        chosen = adapted or os.environ.get(ADAPTED_ENV)
-        if chosen:  # the sentiment correction of 'cxloop text adapt'; themes read MiniLM
-            path = Path(chosen).expanduser()
-            if not path.is_file():
-                raise ConfigError(
-                    f"adapted model file not found: {path}",
-                    hint="run 'cxloop text adapt' to make one, or unset CXLOOP_TEXT_ADAPTED",
-                )
+        path = adapted_file(adapted)
+        if path is not None:  # the sentiment correction of 'cxloop text adapt'; themes: MiniLM
             head_file = folder / "sentiment_embedding.npz"
             self.model = adapted_sentiment(path, self.model, head_file, "embedding")
             self.version += f"+adapted-{file_digest(path)[:12]}"

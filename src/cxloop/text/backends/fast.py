@@ -14,7 +14,6 @@ are redone.
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from cxloop.text.adapt import ADAPTED_ENV, adapted_sentiment, file_digest
+from cxloop.text.adapt import adapted_file, adapted_sentiment, file_digest
 from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.linear import LinearHeadsBackend
 from cxloop.text.features import clean_texts, cx_cues, hashed_ngrams
@@ -80,9 +79,8 @@ class FastBackend(LinearHeadsBackend):
         static = StaticVectors.load(folder / "static_vectors.npz")
         self.model = SentimentModel.load(folder / "sentiment_fast.npz")
         self.version = f"fast-{WEIGHTS_VERSION}"
-        chosen = adapted or os.environ.get(ADAPTED_ENV)
-        if chosen:
-            path = Path(chosen).expanduser()
+        path = adapted_file(adapted)
+        if path is not None:
             static = static.with_themes_from(path)
             self.model = adapted_sentiment(path, self.model, folder / "sentiment_fast.npz", "fast")
             self.version += f"+adapted-{file_digest(path)[:12]}"
