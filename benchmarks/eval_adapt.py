@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cxloop.text.adapt import ADAPTED_ENV, Teacher, adapt_to_comments
+from cxloop.text.adapt import ADAPTED_ENV, Teacher, adapt_to_comments, corrected_head
 from cxloop.text.corpora import (
     LabelledTexts,
     banking_frame,
@@ -78,10 +78,9 @@ def theme_rows(adapted: Path | None, task: str, label: str) -> list[Row]:
 def corrected(head: SentimentModel, path: Path, backend: str) -> SentimentModel:
     """``head`` plus the ``backend`` correction ``path`` holds (fitted for that head)."""
     with np.load(path, allow_pickle=False) as data:
-        out = SentimentModel(C=head.C, cue_weight=head.cue_weight, dense_weight=head.dense_weight)
-        out.coef_ = head.coef_ + data[f"{backend}_delta_coef"]
-        out.intercept_ = head.intercept_ + data[f"{backend}_delta_intercept"]
-    return out
+        return corrected_head(
+            head, data[f"{backend}_delta_coef"], data[f"{backend}_delta_intercept"]
+        )
 
 
 def sentiment_rows(

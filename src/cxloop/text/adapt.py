@@ -302,6 +302,11 @@ def adapted_sentiment(
             f"{path} does not fit this {backend} sentiment model (another sentence model?)",
             hint="run 'cxloop text adapt' again",
         )
+    return corrected_head(head, delta, delta_b)
+
+
+def corrected_head(head: SentimentModel, delta: np.ndarray, delta_b: np.ndarray) -> SentimentModel:
+    """A copy of ``head`` with a correction added to its coefficients and intercepts."""
     corrected = SentimentModel(C=head.C, cue_weight=head.cue_weight, dense_weight=head.dense_weight)
     corrected.coef_ = (head.coef_ + delta).astype(np.float32)
     corrected.intercept_ = (head.intercept_ + delta_b).astype(np.float32)
