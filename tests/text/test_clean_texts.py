@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from cxloop.text.features import (
     _HANDLE,
+    _LEADING_HANDLES,
     _MARKDOWN,
     _TAG,
     _URL,
@@ -28,6 +29,8 @@ SAMPLES = [
     "<p>Great <b>service</b></p> &amp; fast!",
     "see https://example.com/x?y=1 or www.shop.com now",
     "@airline my bag is lost @help_desk",
+    "  @united, @AmericanAir: thanks @maria",
+    "@only_a_handle",
     "**bold** _it_ `code` # head > quote [link](url)",
     "tab\tnew\nline\r\nnbsp\u00a0end\u2003em",
     "5 &lt;b&gt;escaped&lt;/b&gt; &#64;user &unknown;",
@@ -45,6 +48,7 @@ def pandas_reference(texts: list[object]) -> list[str]:
     if series.str.contains("&", regex=False).any():
         series = series.map(html.unescape)
     series = series.str.replace(_URL, " http ", regex=True)
+    series = series.str.replace(_LEADING_HANDLES, "", regex=True)
     series = series.str.replace(_HANDLE, "@user", regex=True)
     series = series.str.replace(_MARKDOWN, " ", regex=True)
     series = series.str.replace(r"\s+", " ", regex=True).str.strip()

@@ -65,9 +65,12 @@ def test_scores_stay_in_range():
 
 
 def test_clean_texts_handles_html_urls_handles_and_length():
-    cleaned = clean_texts(["<p>Hi &amp; bye</p>", "@united see https://x.co/a", None, "a" * 10_000])
+    cleaned = clean_texts(
+        ["<p>Hi &amp; bye</p>", "@united see https://x.co/a", None, "a" * 10_000, "ask @bob"]
+    )
     assert cleaned[0] == "Hi & bye"
-    assert cleaned[1] == "@user see http"
+    assert cleaned[1] == "see http"  # a handle that opens the text only addresses it
+    assert cleaned[4] == "ask @user"
     assert cleaned[2] == ""
     assert len(cleaned[3]) == 5_000
 

@@ -3,7 +3,8 @@
 Three blocks, all computed for a whole batch at once (no per-text Python work beyond the
 regular expressions that pandas and scikit-learn run in C):
 
-* ``clean_texts``: HTML tags and entities, URLs and @handles are normalised; texts are capped
+* ``clean_texts``: HTML tags and entities, URLs and @handles are normalised (the handles that
+  open a reply are dropped); texts are capped
   at ``MAX_CHARS`` so a 100 KB paste costs no more than a long review.
 * hashed word 1-2-grams (with ``!``, ``?`` and emoji kept as tokens): the lexical evidence;
   hashing means no vocabulary to ship and unseen words cost nothing.
@@ -32,9 +33,13 @@ HASH_TOKEN_PATTERN = r"(?u)\b\w[\w']*\b|[!?]|[\U0001F300-\U0001FAFF\u2600-\u27BF
 _TAG = r"<[^>]{0,200}>"
 _URL = r"https?://\S+|www\.\S+"
 _HANDLE = r"@\w+"
+#: Handles that open a text only address it ("@airline my bag never arrived"): dropped, because
+#: a leading "@user" pulled MiniLM's reading of such complaints towards neutral.
+_LEADING_HANDLES = r"^\s*(?:@\w+[\s,:;]*)+"
 _MARKDOWN = r"[*_`#>\[\]]+"
 _TAG_RE, _URL_RE = re.compile(_TAG), re.compile(_URL)
 _HANDLE_RE, _MARKDOWN_RE = re.compile(_HANDLE), re.compile(_MARKDOWN)
+_LEADING_HANDLES_RE = re.compile(_LEADING_HANDLES)
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]{2}")
 
 # Each cue family is one regular expression; its count per text becomes one feature.
@@ -80,8 +85,9 @@ _COMPILED_CUES = {name: re.compile(pattern, re.MULTILINE) for name, pattern in C
 def clean_texts(texts: Sequence[str | None]) -> list[str]:
     """Normalised copies of ``texts`` (never None, at most ``MAX_CHARS`` characters).
 
-    Tags, entities, URLs, @handles and markdown marks are normalised in that order, then runs
-    of whitespace collapse to one space. A plain loop with substring pre-checks (each
+    Tags, entities, URLs, @handles and markdown marks are normalised in that order (handles
+    that open the text are dropped, others become ``@user``), then runs of whitespace collapse
+    to one space. A plain loop with substring pre-checks (each
     expression only runs on texts that can match it) is several times faster than pandas
     string methods here and gives the same strings (a test compares them).
     """
@@ -99,7 +105,7 @@ def clean_texts(texts: Sequence[str | None]) -> list[str]:
         if "http" in text or "www." in text:
             text = _URL_RE.sub(" http ", text)
         if "@" in text:
-            text = _HANDLE_RE.sub("@user", text)
+            text = _HANDLE_RE.sub("@user", _LEADING_HANDLES_RE.sub("", text))
         text = _MARKDOWN_RE.sub(" ", text)
         out.append(" ".join(text.split()))
     return out
