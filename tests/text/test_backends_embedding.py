@@ -54,20 +54,6 @@ def test_sentiment_and_themes(embedding):
     assert by_name.get("Customer service") == "negative"
 
 
-def test_a_handle_that_opens_a_complaint_does_not_neutralise_it(embedding):
-    """Social posts to a company open with its handle; that once made MiniLM read "@united my
-    bag never arrived" as neutral (weights before 2026.11.4)."""
-    bare, addressed, reply = embedding.sentiment(
-        [
-            "my bag never arrived",
-            "@united my bag never arrived",
-            "@united, @delta: my bag never arrived",
-        ]
-    )
-    assert bare.label == addressed.label == reply.label == "negative"
-    assert addressed.score == pytest.approx(bare.score)
-
-
 def test_bad_input(embedding):
     texts = ["", "😀", "x" * 100_000, "<p>&nbsp;</p>", "这是中文"]
     results = embedding.sentiment(texts)

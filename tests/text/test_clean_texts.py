@@ -14,6 +14,7 @@ from cxloop.text.features import (
     _HANDLE,
     _LEADING_HANDLES,
     _MARKDOWN,
+    _NO_PROBLEM_RE,
     _TAG,
     _URL,
     MAX_CHARS,
@@ -31,6 +32,8 @@ SAMPLES = [
     "@airline my bag is lost @help_desk",
     "  @united, @AmericanAir: thanks @maria",
     "@only_a_handle",
+    "No complaints, never had a PROBLEM and can't fault them; not bad at all",
+    "can't beat it, never fails, wouldn't change a thing, nothing wrong",
     "**bold** _it_ `code` # head > quote [link](url)",
     "tab\tnew\nline\r\nnbsp\u00a0end\u2003em",
     "5 &lt;b&gt;escaped&lt;/b&gt; &#64;user &unknown;",
@@ -52,6 +55,7 @@ def pandas_reference(texts: list[object]) -> list[str]:
     series = series.str.replace(_HANDLE, "@user", regex=True)
     series = series.str.replace(_MARKDOWN, " ", regex=True)
     series = series.str.replace(r"\s+", " ", regex=True).str.strip()
+    series = series.str.replace(_NO_PROBLEM_RE, "all good", regex=True)
     return series.tolist()
 
 

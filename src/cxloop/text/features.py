@@ -80,6 +80,45 @@ CX_CUES: dict[str, str] = {
     "upper": r"\b[A-Z]{3,}\b",
 }
 _COMPILED_CUES = {name: re.compile(pattern, re.MULTILINE) for name, pattern in CX_CUES.items()}
+#: A problem said to be absent ("no complaints", "never had a problem", "can't fault them",
+#: "not bad at all"): survey comments say this often, and read word by word it is a complaint
+#: (the training texts hold too few such phrases for the models to learn otherwise). The
+#: cleaner rewrites it to "all good", so every model reads what the customer meant.
+_NO_PROBLEM_RE = re.compile(
+    r"\b(?:(?:no|zero|not (?:a|one|any)|without (?:any|a)|"
+    r"never (?:had|have|has|experienced|encountered)(?: an?| any)?|"
+    r"(?:have|has)n'?t had (?:an?|any)) (?:\w+ )?"
+    r"(?:complaints?|problems?|issues?|faults?|trouble|hassles?|regrets?)"
+    r"|(?:nothing to|can'?t|cannot|couldn'?t|could not) (?:\w+ )?(?:complain|fault)\w*"
+    r"|not (?:too |that |so |at all |half )?bad|can'?t (?:go wrong|beat)"
+    r"|never (?:disappoint\w*|fails?|let\w* (?:me|us) down)"
+    r"|(?:did|does|do|will|would)(?:n'?t| not) disappoint|wouldn'?t change a thing"
+    r"|nothing (?:bad|wrong|negative))\b",
+    re.IGNORECASE,
+)
+_NO_PROBLEM_WORDS = (
+    "complain",
+    "problem",
+    "issue",
+    "fault",
+    "trouble",
+    "hassle",
+    "regret",
+    "bad",
+    "wrong",
+    "disappoint",
+    "change a thing",
+    "negative",
+    "beat",
+    "fail",
+    "let",
+)
+#: Whole answers that say nothing ("N/A", "nothing", "no comment"): forms that require an
+#: answer collect many, and a model reads "nothing" or "no comment" as a complaint.
+_NON_ANSWER_RE = re.compile(
+    r"n/?a|none|nothing|nil|null|no comments?|no answer|not applicable|idk|dunno|no idea"
+    r"|nothing (?:to (?:add|say|report)|else|more|further)|[-x]+"
+)
 
 
 def clean_texts(texts: Sequence[str | None]) -> list[str]:
@@ -87,9 +126,10 @@ def clean_texts(texts: Sequence[str | None]) -> list[str]:
 
     Tags, entities, URLs, @handles and markdown marks are normalised in that order (handles
     that open the text are dropped, others become ``@user``), then runs of whitespace collapse
-    to one space. A plain loop with substring pre-checks (each
-    expression only runs on texts that can match it) is several times faster than pandas
-    string methods here and gives the same strings (a test compares them).
+    to one space, and a problem said to be absent ("no complaints") becomes "all good". A plain
+    loop with substring pre-checks (each expression only runs on texts that can match it) is
+    several times faster than pandas string methods here and gives the same strings (a test
+    compares them).
     """
     out = []
     for value in texts:
@@ -107,7 +147,11 @@ def clean_texts(texts: Sequence[str | None]) -> list[str]:
         if "@" in text:
             text = _HANDLE_RE.sub("@user", _LEADING_HANDLES_RE.sub("", text))
         text = _MARKDOWN_RE.sub(" ", text)
-        out.append(" ".join(text.split()))
+        text = " ".join(text.split())
+        lowered = text.lower()
+        if any(word in lowered for word in _NO_PROBLEM_WORDS):
+            text = _NO_PROBLEM_RE.sub("all good", text)
+        out.append(text)
     return out
 
 
@@ -158,6 +202,16 @@ def cx_cues(texts: Sequence[str]) -> np.ndarray:
         owners = np.searchsorted(starts, positions, side="right") - 1
         columns.append(np.bincount(owners, minlength=n).astype(np.float32))
     return np.log1p(np.stack(columns, axis=1))
+
+
+def non_answers(texts: Sequence[str]) -> np.ndarray:
+    """Boolean per cleaned text: is the whole text an answer that says nothing (``N/A``,
+    ``none``, ``no comment``, ``-``)? Such texts carry no evidence, like empty ones."""
+    out = np.zeros(len(texts), dtype=bool)
+    for i, text in enumerate(texts):
+        if len(text) <= 40:
+            out[i] = _NON_ANSWER_RE.fullmatch(text.strip(" .!?,;:").lower()) is not None
+    return out
 
 
 def has_latin_word(texts: Sequence[str]) -> np.ndarray:

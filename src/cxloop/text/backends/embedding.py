@@ -26,7 +26,13 @@ from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.fast import WEIGHTS_VERSION
 from cxloop.text.backends.linear import LinearHeadsBackend
 from cxloop.text.embeddings import DEFAULT_MAX_LENGTH, SentenceEncoder
-from cxloop.text.features import clean_texts, cx_cues, has_latin_word, hashed_ngrams
+from cxloop.text.features import (
+    clean_texts,
+    cx_cues,
+    has_latin_word,
+    hashed_ngrams,
+    non_answers,
+)
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR
 from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
@@ -48,8 +54,9 @@ class EmbeddingFeaturizer:
         cleaned = clean_texts(texts)
         hashed = hashed_ngrams(cleaned)
         # Evidence = at least one Latin-script word: MiniLM was trained on English, so emoji-only
-        # text and other scripts are neutral with low confidence, not a guess.
-        known = (np.diff(hashed.indptr) > 0) & has_latin_word(cleaned)
+        # text, other scripts and answers that say nothing ("N/A") are neutral with low
+        # confidence, not a guess.
+        known = (np.diff(hashed.indptr) > 0) & has_latin_word(cleaned) & ~non_answers(cleaned)
         dense = self.encoder.encode(cleaned)
         dense[~known] = 0.0
         return FeatureBlocks(hashed, cx_cues(cleaned), dense, known)

@@ -24,7 +24,7 @@ import numpy as np
 from cxloop.text.adapt import adapted_file, adapted_sentiment, file_digest
 from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.linear import LinearHeadsBackend
-from cxloop.text.features import clean_texts, cx_cues, hashed_ngrams
+from cxloop.text.features import clean_texts, cx_cues, hashed_ngrams, non_answers
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR, StaticVectors
 from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
@@ -53,9 +53,10 @@ class FastFeaturizer:
         cleaned = clean_texts(texts)
         counts = self.static.word_counts(cleaned)
         hashed = hashed_ngrams(cleaned)
-        # Evidence = at least one word of the (English) vocabulary: emoji-only text and
-        # scripts the model never saw are neutral with low confidence, not a guess.
-        known = np.diff(counts.indptr) > 0
+        # Evidence = at least one word of the (English) vocabulary: emoji-only text, scripts
+        # the model never saw and answers that say nothing ("N/A") are neutral with low
+        # confidence, not a guess.
+        known = (np.diff(counts.indptr) > 0) & ~non_answers(cleaned)
         themes = (
             None if self.static.theme_vectors is None else self.static.themes_from_counts(counts)
         )

