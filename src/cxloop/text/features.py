@@ -91,11 +91,13 @@ _NO_PROBLEM_RE = re.compile(
     r"(?:complaints?|problems?|issues?|faults?|trouble|hassles?|regrets?)"
     r"|(?:nothing to|can'?t|cannot|couldn'?t|could not) (?:\w+ )?(?:complain|fault)\w*"
     r"|not (?:too |that |so |at all |half )?bad|can'?t (?:go wrong|beat)"
-    r"|never (?:disappoint\w*|fails?|let\w* (?:me|us) down)"
+    r"|never (?:disappoint\w*|fails?)"
     r"|(?:did|does|do|will|would)(?:n'?t| not) disappoint|wouldn'?t change a thing"
     r"|nothing (?:bad|wrong|negative))\b",
     re.IGNORECASE,
 )
+#: Every ``_NO_PROBLEM_RE`` match holds one of these words: substring tests on the lowered
+#: text (about 2 us) decide whether the slower expression runs (4-6 % of short texts).
 _NO_PROBLEM_WORDS = (
     "complain",
     "problem",
@@ -111,7 +113,6 @@ _NO_PROBLEM_WORDS = (
     "negative",
     "beat",
     "fail",
-    "let",
 )
 #: Whole answers that say nothing ("N/A", "nothing", "no comment"): forms that require an
 #: answer collect many, and a model reads "nothing" or "no comment" as a complaint.
