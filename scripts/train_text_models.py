@@ -1,6 +1,8 @@
 """Reproduce the text model weights shipped in src/cxloop/text/weights/ from ../shared/datasets.
 
-Steps (all deterministic, seed 0):
+Steps (seed 0; two runs give identical heads and words table, but the theme table of step 2
+differed in a few int8 entries between two runs on 2026-11-24, so it is reproduced up to
+floating-point order, not byte for byte):
 
 1. ``static``: distil static word vectors from all-MiniLM-L6-v2 — every whole word of the
    MiniLM vocabulary plus words seen at least 3 times in the training corpora is encoded alone,
