@@ -4,8 +4,8 @@ Three blocks, all computed for a whole batch at once (no per-text Python work be
 regular expressions that pandas and scikit-learn run in C):
 
 * ``clean_texts``: HTML tags and entities, URLs and @handles are normalised (the handles that
-  open a reply are dropped); texts are capped
-  at ``MAX_CHARS`` so a 100 KB paste costs no more than a long review.
+  open a post are dropped) and a problem said to be absent ("no complaints") reads "all good";
+  texts are capped at ``MAX_CHARS`` so a 100 KB paste costs no more than a long review.
 * hashed word 1-2-grams (with ``!``, ``?`` and emoji kept as tokens): the lexical evidence;
   hashing means no vocabulary to ship and unseen words cost nothing.
 * CX cues: counts of a few hand-written phrase families that carry customer-experience
