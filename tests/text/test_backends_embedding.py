@@ -61,6 +61,29 @@ def test_bad_input(embedding):
     assert results[0].label == "neutral" and results[0].confidence < 0.4
 
 
+def test_int8_precision_is_close_and_named_in_the_version(embedding, monkeypatch):
+    """CPUs without bfloat16 units get int8 products (twice float32's speed); its vectors
+    differ measurably, so the version says so and caches stay apart."""
+    monkeypatch.setenv("CXLOOP_TEXT_PRECISION", "int8")
+    int8 = get_backend("embedding", device="cpu", batch_size=16)
+    assert int8.featurize.encoder.precision == "int8"
+    assert int8.version == embedding.version + "-int8"
+    texts = ["my parcel never came", "thank you, great crew!", "can I change my seat?"]
+    a, b = int8.encode(texts), embedding.encode(texts)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-3)
+    assert float(np.min(np.sum(a * b, axis=1))) > 0.9
+    assert [s.label for s in int8.sentiment(texts)] == ["negative", "positive", "neutral"]
+
+
+def test_precision_errors_say_what_to_do(monkeypatch):
+    monkeypatch.setenv("CXLOOP_TEXT_PRECISION", "int4")
+    with pytest.raises(ConfigError, match="not a precision"):
+        get_backend("embedding", device="cpu")
+    monkeypatch.setenv("CXLOOP_TEXT_PRECISION", "int8")
+    with pytest.raises(ConfigError, match="CPU only"):
+        get_backend("embedding", device="cuda")
+
+
 def test_user_model_folder_must_exist(tmp_path):
     with pytest.raises(ConfigError, match="not a local transformer model folder"):
         get_backend("embedding", model_path=tmp_path)

@@ -97,6 +97,8 @@ class EmbeddingBackend(LinearHeadsBackend):
                 hint="retrain: scripts/train_text_models.py --model-path FOLDER",
             )
         self.version = f"embedding-{self.encoder.name}-{WEIGHTS_VERSION}"
+        if self.encoder.precision == "int8":  # its vectors differ measurably (cosine 0.97)
+            self.version += "-int8"
         path = adapted_file(adapted)
         if path is not None:  # the sentiment correction of 'cxloop text adapt'; themes: MiniLM
             head_file = folder / "sentiment_embedding.npz"
