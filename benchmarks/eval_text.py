@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import sys
@@ -133,7 +134,8 @@ class Featurizer:
         self.backend = get_backend(backend_name)
         self.featurize = self.backend.featurize  # type: ignore[attr-defined]
         self.memory: dict[str, np.ndarray] = {}
-        self.path = CACHE / f"{backend_name}-vectors.npz"
+        precision = os.environ.get("CXLOOP_TEXT_PRECISION", "")  # vectors differ per precision
+        self.path = CACHE / f"{backend_name}{'-' + precision if precision else ''}-vectors.npz"
         if backend_name != "fast":
             self._load()
             encoder = self.featurize.encoder
