@@ -67,8 +67,8 @@ def _default_precision(device: str) -> str:
     — the encoder's matrix products, nine tenths of its time, run about 1.7x faster and the
     embeddings stay within cosine 0.9999 of float32 — else ``int8``: dynamic int8 products with
     per-channel weight scales, twice the speed of float32 (560 vs 277 texts/s in-process on
-    2 cores) at cosine 0.97 to its vectors and -0.2 to -0.8 points on the shipped heads (see
-    docs/text-models.md). ``CXLOOP_TEXT_PRECISION`` (fp32|bf16|fp16|int8) overrides it."""
+    2 cores) at cosine 0.97 to its vectors and 0.1 to 1.4 points lower on the accuracy harness
+    (docs/benchmarks.md). ``CXLOOP_TEXT_PRECISION`` (fp32|bf16|fp16|int8) overrides it."""
     chosen = os.environ.get(PRECISION_ENV, "").strip().lower()
     if chosen:
         if chosen not in PRECISIONS:
