@@ -1,8 +1,9 @@
+# ruff: noqa: E402 - the thread settings must precede the numpy and torch imports
 """Reproduce the text model weights shipped in src/cxloop/text/weights/ from ../shared/datasets.
 
-Steps (seed 0; two runs give identical heads and words table, but the theme table of step 2
-differed in a few int8 entries between two runs on 2026-11-24, so it is reproduced up to
-floating-point order, not byte for byte):
+Steps (seed 0, one BLAS and OpenMP thread, so that every run gives byte-identical
+files: with two threads the theme table of step 2 differed in 1.4 % of its int8 entries
+between runs, from the order of floating-point sums):
 
 1. ``static``: distil static word vectors from all-MiniLM-L6-v2 — every whole word of the
    MiniLM vocabulary plus words seen at least 3 times in the training corpora is encoded alone,
@@ -35,6 +36,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
+
+# Before numpy and torch load: their thread pools would sum in a run-dependent order.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
 import re
 import time
 from collections import Counter
