@@ -60,6 +60,7 @@ from cxloop.text.corpora import (
     sentiment_corpus,
     tweeteval,
 )
+from cxloop.text.embeddings import PRECISION_ENV
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel, sentiments_from_proba
 from cxloop.text.types import ThemeDefinition
 
@@ -134,7 +135,7 @@ class Featurizer:
         self.backend = get_backend(backend_name)
         self.featurize = self.backend.featurize  # type: ignore[attr-defined]
         self.memory: dict[str, np.ndarray] = {}
-        precision = os.environ.get("CXLOOP_TEXT_PRECISION", "")  # vectors differ per precision
+        precision = os.environ.get(PRECISION_ENV, "")  # vectors differ per precision
         self.path = CACHE / f"{backend_name}{'-' + precision if precision else ''}-vectors.npz"
         if backend_name != "fast":
             self._load()
@@ -664,11 +665,11 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         "sentiment unchanged (it keeps the words-alone table). Adapted to the comments they "
         "score (`cxloop text adapt`, no labels), both backends meet the complaint-sentiment "
         "target and fast meets BANKING77 10-shot and SemEval zero-shot: see the section "
-        "below. Weights 2026.11.4 (fourth session): handles that open a text (\"@airline my "
-        "bag never arrived\") are dropped instead of becoming \"@user\", which had pulled "
+        'below. Weights 2026.11.4 (fourth session): handles that open a text ("@airline my '
+        'bag never arrived") are dropped instead of becoming "@user", which had pulled '
         "MiniLM's reading of such complaints towards neutral; a problem said to be absent "
-        "(\"no complaints\", \"never had a problem\") is read as \"all good\"; answers "
-        "that say nothing (\"N/A\", \"nothing\") carry no evidence; and the embedding "
+        '("no complaints", "never had a problem") is read as "all good"; answers '
+        'that say nothing ("N/A", "nothing") carry no evidence; and the embedding '
         "sentiment head weighs the CX cues 4 instead of 0.5 (chosen on BANKING77 training "
         "queries and CV over TweetEval validation tweets, text-models.md): embedding unseen "
         "complaints 0.774 -> 0.802, clothing 0.845 -> 0.875, TweetEval 0.594 -> 0.592, "

@@ -233,10 +233,11 @@ def _fit_teacher(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A correction to the teacher's head towards the *taught* student's labels (the two
     read different features, so each corrects the other's in-domain mistakes)."""
+    from scipy.special import softmax
+
     from cxloop.text.logistic import anchored_logistic
 
-    proba = np.exp(student_logits - student_logits.max(axis=1, keepdims=True))
-    proba /= proba.sum(axis=1, keepdims=True)
+    proba = softmax(student_logits, axis=1)
     return anchored_logistic(
         teacher.model._design(taught),
         proba.argmax(axis=1),
