@@ -70,8 +70,9 @@ def test_feature_blocks_keep_the_theme_block_through_subset_and_stack():
     assert both.theme_dense is not None and both.theme_dense.shape == (3, 2)
     assert both.subset(np.array([0, 2])).for_themes.tolist() == [[7.0, 7.0], [7.0, 7.0]]
     mixed = FeatureBlocks.stack([blocks(2, True), blocks(1, False)])
-    assert mixed.theme_dense is None  # one part without: every part reads ``dense``
-    assert mixed.for_themes.shape == (3, 2)
+    # A part without a theme block reads its own ``dense`` for themes; the others keep theirs.
+    assert mixed.for_themes.tolist() == [[7.0, 7.0], [7.0, 7.0], [1.0, 1.0]]
+    assert FeatureBlocks.stack([blocks(1, False), blocks(1, False)]).theme_dense is None
 
 
 def test_the_shipped_theme_table_beats_words_alone_on_unseen_bank_queries(datasets):

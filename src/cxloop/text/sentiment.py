@@ -37,6 +37,8 @@ class FeatureBlocks:
 
     ``theme_dense`` is a second dense block that only theme classification reads (the fast
     backend's theme table); when it is None, themes read ``dense`` like the sentiment head.
+    ``theme_hashed`` likewise: set when the sentiment head reads a rewritten text
+    (:mod:`cxloop.text.resolved`) while themes read the text as written.
     """
 
     hashed: sparse.csr_matrix
@@ -44,6 +46,7 @@ class FeatureBlocks:
     dense: np.ndarray
     known: np.ndarray
     theme_dense: np.ndarray | None = None
+    theme_hashed: sparse.csr_matrix | None = None
 
     def __len__(self) -> int:
         return int(self.hashed.shape[0])
@@ -53,6 +56,11 @@ class FeatureBlocks:
         """The dense block theme classification reads."""
         return self.dense if self.theme_dense is None else self.theme_dense
 
+    @property
+    def hashed_for_themes(self) -> sparse.csr_matrix:
+        """The word n-grams theme classification reads."""
+        return self.hashed if self.theme_hashed is None else self.theme_hashed
+
     def subset(self, index: np.ndarray) -> FeatureBlocks:
         return FeatureBlocks(
             self.hashed[index],
@@ -60,17 +68,21 @@ class FeatureBlocks:
             self.dense[index],
             self.known[index],
             None if self.theme_dense is None else self.theme_dense[index],
+            None if self.theme_hashed is None else self.theme_hashed[index],
         )
 
     @staticmethod
     def stack(parts: Sequence[FeatureBlocks]) -> FeatureBlocks:
-        themes = [p.theme_dense for p in parts]
+        # A part without a theme block reads its sentiment block for themes (``for_themes``).
+        some_dense = any(p.theme_dense is not None for p in parts)
+        some_hashed = any(p.theme_hashed is not None for p in parts)
         return FeatureBlocks(
             sparse.vstack([p.hashed for p in parts]).tocsr(),
             np.vstack([p.cues for p in parts]),
             np.vstack([p.dense for p in parts]),
             np.concatenate([p.known for p in parts]),
-            None if any(t is None for t in themes) else np.vstack(themes),  # type: ignore[arg-type]
+            np.vstack([p.for_themes for p in parts]) if some_dense else None,
+            sparse.vstack([p.hashed_for_themes for p in parts]).tocsr() if some_hashed else None,
         )
 
 

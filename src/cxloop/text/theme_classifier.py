@@ -222,7 +222,9 @@ class ThemeClassifier:
     @staticmethod
     def _design(blocks: FeatureBlocks) -> sparse.csr_matrix:
         return sparse.hstack(
-            [blocks.hashed, sparse.csr_matrix(blocks.for_themes)], format="csr", dtype=np.float32
+            [blocks.hashed_for_themes, sparse.csr_matrix(blocks.for_themes)],
+            format="csr",
+            dtype=np.float32,
         )
 
     # ---------------------------------------------------------------- scoring
@@ -246,7 +248,7 @@ class ThemeClassifier:
                 nearest[:, index] = np.maximum(label, example)
         keyword_hit = np.zeros((n, n_themes), dtype=np.float32)
         if len(self.keyword_columns_):
-            present = (blocks.hashed[:, self.keyword_columns_] > 0).astype(np.float32)
+            present = (blocks.hashed_for_themes[:, self.keyword_columns_] > 0).astype(np.float32)
             hits = present @ self.keyword_map_
             keyword_hit = np.minimum(np.asarray(hits.todense(), dtype=np.float32), 1.0)
         cal = self.calibration

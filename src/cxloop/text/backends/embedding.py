@@ -33,6 +33,7 @@ from cxloop.text.features import (
     hashed_ngrams,
     non_answers,
 )
+from cxloop.text.resolved import replace_rows, sentiment_view
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR
 from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
@@ -59,7 +60,21 @@ class EmbeddingFeaturizer:
         known = (np.diff(hashed.indptr) > 0) & has_latin_word(cleaned) & ~non_answers(cleaned)
         dense = self.encoder.encode(cleaned)
         dense[~known] = 0.0
-        return FeatureBlocks(hashed, cx_cues(cleaned), dense, known)
+        read, changed = sentiment_view(cleaned)  # "my issue was resolved" reads "all good"
+        if not changed:
+            return FeatureBlocks(hashed, cx_cues(cleaned), dense, known)
+        rewritten = [read[i] for i in changed]
+        themes = dense.copy()
+        dense[changed] = self.encoder.encode(rewritten)
+        dense[~known] = 0.0
+        return FeatureBlocks(
+            replace_rows(hashed, changed, hashed_ngrams(rewritten)),
+            cx_cues(read),
+            dense,
+            known,
+            themes,
+            hashed,
+        )
 
 
 class EmbeddingBackend(LinearHeadsBackend):

@@ -25,13 +25,14 @@ from cxloop.text.adapt import adapted_file, adapted_sentiment, file_digest
 from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.linear import LinearHeadsBackend
 from cxloop.text.features import clean_texts, cx_cues, hashed_ngrams, non_answers
+from cxloop.text.resolved import replace_rows, sentiment_view
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR, StaticVectors
 from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
 
 #: Bump when the shipped weights or the features change: enrichments by an older version are
 #: redone by ``cxloop enrich``.
-WEIGHTS_VERSION = "2026.11.4"
+WEIGHTS_VERSION = "2026.11.5"
 #: ``example_discount`` chosen on BANKING77 *training* queries (11 CX themes, 10 examples each,
 #: seed 1): 0.2 cut themes per query from 5.95 to 2.57 (macro-F1 0.27 -> 0.47), top-1 -1.8 pts.
 #: ``slope`` and ``keyword_bonus`` chosen again for the theme table (2026.11.3) on 2,000
@@ -60,8 +61,22 @@ class FastFeaturizer:
         themes = (
             None if self.static.theme_vectors is None else self.static.themes_from_counts(counts)
         )
+        read, changed = sentiment_view(cleaned)  # "my issue was resolved" reads "all good"
+        if not changed:
+            return FeatureBlocks(
+                hashed, cx_cues(cleaned), self.static.from_counts(counts), known, themes
+            )
+        if themes is None:
+            themes = self.static.from_counts(counts)
+        rewritten = [read[i] for i in changed]
+        counts = replace_rows(counts, changed, self.static.word_counts(rewritten))
         return FeatureBlocks(
-            hashed, cx_cues(cleaned), self.static.from_counts(counts), known, themes
+            replace_rows(hashed, changed, hashed_ngrams(rewritten)),
+            cx_cues(read),
+            self.static.from_counts(counts),
+            known,
+            themes,
+            hashed,
         )
 
 
