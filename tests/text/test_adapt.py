@@ -149,7 +149,7 @@ def test_adapt_refuses_too_few_texts_and_a_missing_column(cli, isolated: Path):
     assert "only 50 distinct texts" in result.stderr and "at least 200" in result.stderr
     result = cli("text", "adapt", source, "-t", "text", "-o", isolated / "v.npz")
     assert result.exit_code == 2
-    assert "no column 'text'" in result.stderr and "comment" in result.stderr
+    assert "column 'text' is not in few.csv" in result.stderr and "comment" in result.stderr
     assert not (isolated / "v.npz").exists()
 
 

@@ -14,7 +14,7 @@ from test_pipeline_support import KeywordBackend
 
 from cxloop.errors import InputError
 from cxloop.text.backends.base import register_backend
-from cxloop.text.score import OUTPUT_COLUMNS, score_file
+from cxloop.text.score import OUTPUT_COLUMNS, require_columns, score_file
 
 ROWS = [
     {"id": "1", "comment": "My parcel never arrived, call +44 20 7946 0958", "survey": "web"},
@@ -117,6 +117,25 @@ def test_custom_taxonomy_and_redaction(cli, tmp_path: Path) -> None:
     assert frame.loc[0, "themes"] == "Parcels"
     assert set(frame["themes"]) <= {"Parcels", ""}
     assert frame.loc[0, "comment"] == "My parcel never arrived, call [PHONE]"
+
+
+def test_a_missing_column_is_named_with_the_columns_there_are(tmp_path: Path) -> None:
+    """One check for every command that reads a column from a user's file (score, adapt,
+    teach): the same words, the file's name, and at most 20 of its columns."""
+    require_columns(["text", "id"], ("text", None), "in.csv")  # None: an option not given
+    with pytest.raises(InputError, match=r"column 'title' is not in in\.csv") as caught:
+        require_columns(["text", "id"], ("text", "title"), "in.csv")
+    assert caught.value.hint == "columns are: text, id"
+    many = [f"c{i}" for i in range(25)]
+    with pytest.raises(InputError) as caught:
+        require_columns(many, ("text",), "wide.csv")
+    assert caught.value.hint is not None and caught.value.hint.endswith("c19 (and 5 more)")
+    from cxloop.text.learning import read_labelled_file
+
+    labelled = tmp_path / "taught.csv"
+    pd.DataFrame({"comment": ["late again"], "label": ["negative"]}).to_csv(labelled, index=False)
+    with pytest.raises(InputError, match=r"column 'text' is not in taught\.csv"):
+        read_labelled_file(labelled, "text", "label")
 
 
 def test_errors_are_clear(cli, tmp_path: Path) -> None:

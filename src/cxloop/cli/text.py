@@ -259,16 +259,11 @@ def _progress(fmt: OutputFormat, *columns: Any) -> Any:
 
 
 def _column_texts(input_file: Path, text_column: str) -> list[str | None]:
-    from cxloop.errors import InputError
-    from cxloop.text.score import read_chunks
+    from cxloop.text.score import read_chunks, require_columns
 
     texts: list[str | None] = []
     for frame in read_chunks(input_file, 50_000):
-        if text_column not in frame.columns:
-            raise InputError(
-                f"{input_file.name} has no column '{text_column}'",
-                hint=f"columns: {', '.join(map(str, frame.columns))}",
-            )
+        require_columns(list(frame.columns), (text_column,), input_file.name)
         texts += [v if isinstance(v, str) else None for v in frame[text_column].tolist()]
     return texts
 

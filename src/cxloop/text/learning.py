@@ -16,6 +16,7 @@ from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, TaughtExample, Theme
 from cxloop.text.backends.base import TextBackend, get_backend
 from cxloop.text.model_registry import NOT_PREFIX, save_version
+from cxloop.text.score import require_columns
 from cxloop.text.taxonomy import load_taxonomy
 from cxloop.text.teach import (
     LabelledExample,
@@ -45,12 +46,7 @@ def read_labelled_file(path: Path, text_column: str, label_column: str) -> list[
     if not path.exists():
         raise InputError(f"file not found: {path}")
     frame = reader(path)
-    for col in (text_column, label_column):
-        if col not in frame.columns:
-            raise InputError(
-                f"column '{col}' is not in {path.name}",
-                hint=f"columns are: {', '.join(map(str, frame.columns[:20]))}",
-            )
+    require_columns(list(frame.columns), (text_column, label_column), path.name)
     out = []
     for i, (text, label) in enumerate(zip(frame[text_column], frame[label_column], strict=True)):
         if pd.isna(text) or not str(text).strip():

@@ -52,6 +52,19 @@ WRITE_FORMATS = {
 }
 
 
+def require_columns(names: Sequence[Any], wanted: Sequence[str | None], source: str) -> None:
+    """Refuse a file that lacks one of the ``wanted`` columns (None entries are optional
+    columns not asked for); the message names the file and the columns it does have."""
+    have = [str(n) for n in names]
+    for column in wanted:
+        if column and column not in have:
+            more = f" (and {len(have) - 20} more)" if len(have) > 20 else ""
+            raise InputError(
+                f"column '{column}' is not in {source}",
+                hint=f"columns are: {', '.join(have[:20])}{more}",
+            )
+
+
 def _format_of(path: Path, table: dict[str, str], what: str) -> str:
     fmt = table.get(path.suffix.lower())
     if fmt is None:
@@ -325,12 +338,7 @@ def score_file(
     def chunks() -> Iterator[tuple[int, tuple[Any, _ChunkColumns]]]:
         for frame in _input_chunks(input_path, writer.fmt, chunk_rows):
             names = frame.header if isinstance(frame, CsvChunk) else list(frame.columns)
-            for column in (text_column, title_column, channel_column):
-                if column and column not in names:
-                    raise InputError(
-                        f"column '{column}' is not in {input_path.name}",
-                        hint=f"columns are: {', '.join(map(str, names))}",
-                    )
+            require_columns(names, (text_column, title_column, channel_column), input_path.name)
             yield len(frame.rows if isinstance(frame, CsvChunk) else frame), (frame, columns)
 
     try:
