@@ -674,7 +674,13 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         "queries and CV over TweetEval validation tweets, text-models.md): embedding unseen "
         "complaints 0.774 -> 0.802, clothing 0.845 -> 0.875, TweetEval 0.594 -> 0.592, "
         "SemEval polarity 0.719 -> 0.715; fast (cues kept at 0.5) complaints 0.717 -> 0.723, "
-        "clothing 0.847 -> 0.839, TweetEval 0.580 -> 0.579, SemEval polarity 0.700 -> 0.701.",
+        "clothing 0.847 -> 0.839, TweetEval 0.580 -> 0.579, SemEval polarity 0.700 -> 0.701. "
+        'Weights 2026.11.5 (fifth session): a problem the customer says was solved ("my issue '
+        'was resolved", "got my refund") reads as "all good" to the sentiment heads while '
+        'themes read the words as written, and a wait said as "over an hour" or "took a '
+        'week" is a waiting cue (text-models.md); such phrases are rare in these datasets, '
+        "and every row moved by at most 0.003 (embedding unseen complaints 0.802 -> 0.804, "
+        "fast clothing 0.839 -> 0.842).",
     ]
     return lines
 

@@ -73,3 +73,18 @@ def test_an_opening_handle_changes_nothing(backend):
     bare, addressed = backend.sentiment(["my bag never arrived", "@united my bag never arrived"])
     assert bare.label == addressed.label == "negative"
     assert addressed.score == pytest.approx(bare.score)
+
+
+def test_a_wait_said_in_words_is_a_waiting_cue():
+    from cxloop.text.features import CX_CUES, cx_cues
+
+    waiting = list(CX_CUES).index("waiting")
+    waits = ["Hold time over an hour", "took a week to respond", "queued for half an hour"]
+    not_waits = ["Arrived a day early", "I use it twice a day", "a week ago I ordered"]
+    counts = cx_cues(waits + not_waits)[:, waiting]
+    assert (counts[:3] > 0).all() and (counts[3:] == 0).all(), counts
+
+
+def test_a_long_wait_is_a_complaint(backend):
+    texts = ["Waited over an hour for a reply", "took a week to respond", "It took ages"]
+    assert [r.label for r in backend.sentiment(texts)] == ["negative"] * 3

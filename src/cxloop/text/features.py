@@ -63,6 +63,8 @@ CX_CUES: dict[str, str] = {
     "waiting": (
         r"\b(?:\d+|two|three|four|five|several|many) (?:hours?|hrs?|days?|weeks?|months?|"
         r"calls?|times|emails?)\b|\bwaiting\b|\bpending\b|\bstill\b"
+        r"|\b(?:over|more than|almost|nearly|for|after|took|waited|half) (?:an?|one) "
+        r"(?:hour|day|week|month)\b|\b(?:took|takes|taking|for) (?:ages|forever)\b"
     ),
     "question": (
         r"\?|^ *(?:can|could|how|what|when|where|which|who|is|are|do|does|will|would|"
