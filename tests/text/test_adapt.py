@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
+import os
 from pathlib import Path
 
 import numpy as np
@@ -64,11 +66,7 @@ def test_the_fit_moves_text_vectors_towards_their_targets():
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    # --adapted and the text_adapted setting set the variable for the whole process. setenv
-    # first, so that monkeypatch records its absence and removes it again after the test
-    # (a delenv of an absent variable records nothing).
-    monkeypatch.setenv(ADAPTED_ENV, "unset")
-    monkeypatch.delenv(ADAPTED_ENV)
+    monkeypatch.delenv(ADAPTED_ENV, raising=False)  # a user's own setting must not leak in
     return tmp_path
 
 
@@ -99,7 +97,7 @@ def test_adapt_then_score_with_the_adapted_model(
     assert "+adapted-" in json.loads(result.stdout)["model_version"]
     assert len(pd.read_csv(out, keep_default_na=False)) == len(rows)
 
-    monkeypatch.delenv(ADAPTED_ENV)  # --adapted set it for this process and its workers
+    assert ADAPTED_ENV not in os.environ  # --adapted is a backend option, not a variable
     shipped, taught = FastBackend(), FastBackend(adapted=adapted)
     assert shipped.version != taught.version
     texts = comments()
@@ -189,6 +187,40 @@ def test_adapted_vectors_get_their_own_version_and_classifier_cache(
     )  # so the shipped default classifier is never used with other vectors
     monkeypatch.setenv(ADAPTED_ENV, str(path))
     assert FastBackend().version == adapted.version  # the variable reaches every process
+
+
+def test_an_adapted_model_reaches_spawned_workers(isolated: Path, monkeypatch: pytest.MonkeyPatch):
+    """``--adapted`` and the ``text_adapted`` setting reach worker processes as a backend
+    option (``BackendChoice``), not through the environment: workers started fresh (as when
+    PyTorch is loaded) score exactly like the parent, with the adapted model."""
+    from cxloop.text import pipeline
+    from cxloop.text.pipeline import BackendChoice
+    from cxloop.text.score import score_file
+
+    path = _perturbed(isolated / "v.npz")
+    source = isolated / "c.csv"
+    pd.DataFrame({"comment": comments()[:120]}).to_csv(source, index=False)
+    choice = BackendChoice.of("fast", adapted=str(path), weights_dir=None)
+    assert choice.options == (("adapted", str(path)),)  # None: the backend's default
+    monkeypatch.setattr(pipeline, "_pool_context", lambda: multiprocessing.get_context("spawn"))
+    scored = {}
+    for workers in (1, 2):
+        result = score_file(
+            source,
+            "comment",
+            isolated / f"w{workers}.csv",
+            backend=choice,
+            workers=workers,
+            chunk_rows=40,
+            cache_dir=isolated / "engines",
+        )
+        assert "+adapted-" in result.model_version
+        scored[workers] = pd.read_csv(result.output, keep_default_na=False)
+    assert ADAPTED_ENV not in os.environ
+    pd.testing.assert_frame_equal(scored[1], scored[2])
+    shipped = score_file(source, "comment", isolated / "shipped.csv", backend="fast")
+    plain = pd.read_csv(shipped.output, keep_default_na=False)
+    assert not np.allclose(plain["sentiment_score"], scored[2]["sentiment_score"])
 
 
 def test_a_wrong_vectors_file_is_a_clear_error(isolated: Path):

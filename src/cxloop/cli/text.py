@@ -69,15 +69,10 @@ def score(
 
     from cxloop.text.engine_cache import user_cache_dir
     from cxloop.text.journey import load_journey_file
+    from cxloop.text.pipeline import BackendChoice
     from cxloop.text.score import score_file
     from cxloop.text.taxonomy import load_taxonomy_file
 
-    if adapted is not None:
-        import os
-
-        from cxloop.text.adapt import ADAPTED_ENV
-
-        os.environ[ADAPTED_ENV] = str(adapted.expanduser().resolve())  # workers inherit it
     if workers == 0:
         from cxloop.text.pipeline import auto_workers
 
@@ -99,7 +94,9 @@ def score(
             input_file,
             text_column,
             output,
-            backend=backend,
+            backend=BackendChoice.of(
+                backend, adapted=str(adapted.expanduser().resolve()) if adapted else None
+            ),
             taxonomy=themes,
             journey=journey_def,
             title_column=title_column,

@@ -51,8 +51,9 @@ MIN_ADAPT_TEXTS = 200
 SENTIMENT_C = 0.1
 SHIPPED_HEAD = WEIGHTS_DIR / "sentiment_fast.npz"
 SHIPPED_EMBEDDING_HEAD = WEIGHTS_DIR / "sentiment_embedding.npz"
-#: The adapted model file for every process (``--adapted`` and the ``text_adapted`` setting
-#: set it; worker processes inherit it).
+#: The adapted model file for a backend built without an ``adapted`` option (the same name
+#: as the ``text_adapted`` setting's variable). ``--adapted`` and the setting reach worker
+#: processes as a backend option (``BackendChoice``), not through the environment.
 ADAPTED_ENV = "CXLOOP_TEXT_ADAPTED"
 #: Texts per teacher call (the progress bar's step).
 TEACHER_CHUNK = 512

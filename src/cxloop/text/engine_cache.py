@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from cxloop.text.journey import Journey, default_journey
-from cxloop.text.pipeline import PIPELINE_VERSION, TextEngine
+from cxloop.text.pipeline import PIPELINE_VERSION, BackendSpec, TextEngine, backend_name
 from cxloop.text.taxonomy import default_taxonomy, taxonomy_fingerprint
 from cxloop.text.types import ThemeDefinition
 
@@ -113,7 +113,7 @@ def _backend_identity(backend: Any) -> dict[str, str]:
 
 
 def load_engine(
-    backend: str | Any,
+    backend: BackendSpec,
     taxonomy: Sequence[ThemeDefinition] | None = None,
     journey: Journey | None = None,
     *,
@@ -129,15 +129,16 @@ def load_engine(
     journey = journey or default_journey()
     engine = TextEngine(backend, taxonomy, journey)
     model: Any = engine.backend
+    name = backend_name(backend)
     if (
         cache_dir is None
-        or not isinstance(backend, str)
+        or name is None
         or not taxonomy
         or not callable(getattr(model, "new_classifier", None))
         or not callable(getattr(model, "install_classifier", None))
     ):
         return engine
-    path = cache_dir / classifier_file_name(backend, taxonomy, journey, model)
+    path = cache_dir / classifier_file_name(name, taxonomy, journey, model)
     for candidate in (path, SHIPPED_DIR / path.name):
         if not candidate.is_file():
             continue
@@ -151,7 +152,7 @@ def load_engine(
     fitted = model.classifier(taxonomy)
     arrays = fitted_arrays(fitted, taxonomy)
     if arrays is not None:
-        _write(path, arrays, backend)
+        _write(path, arrays, name)
     return engine
 
 

@@ -26,7 +26,13 @@ from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, Source
 from cxloop.storage.types import utcnow
 from cxloop.text.journey import JourneyContext, load_journey
-from cxloop.text.pipeline import BackendSpec, TextItem, analyze_batches, auto_workers
+from cxloop.text.pipeline import (
+    BackendChoice,
+    BackendSpec,
+    TextItem,
+    analyze_batches,
+    auto_workers,
+)
 from cxloop.text.taxonomy import ensure_taxonomy, load_taxonomy, theme_ids
 from cxloop.text.types import TextAnalysis
 
@@ -292,10 +298,8 @@ def _enrich(
     taxonomy = load_taxonomy(db, seed=False)
     journey = load_journey(db)
     spec = backend if backend is not None else settings.text_backend
-    if settings.text_adapted is not None:
-        from cxloop.text.adapt import ADAPTED_ENV
-
-        os.environ[ADAPTED_ENV] = str(settings.text_adapted)  # worker processes inherit it
+    if settings.text_adapted is not None and isinstance(spec, str):
+        spec = BackendChoice.of(spec, adapted=str(settings.text_adapted))
     from cxloop.text.engine_cache import load_engine
 
     cache_dir = settings.home / "cache"

@@ -50,7 +50,24 @@ MAX_MODEL_CHARS = 5000
 FOREIGN_CONFIDENCE_CAP = 0.5
 NO_WORDS = Sentiment(label="neutral", score=0.0, confidence=0.0)
 
-BackendSpec = str | TextBackend
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """A backend by name with the options to build it with (``adapted``, ``device``...).
+
+    Plain and picklable, so spawned worker processes and the classifier cache build exactly
+    the backend the parent built, without options travelling through the environment."""
+
+    name: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, **options: Any) -> BackendChoice:
+        """Options left at None are not passed: the backend's own default applies."""
+        return cls(name, tuple(sorted((k, v) for k, v in options.items() if v is not None)))
+
+
+BackendSpec = str | BackendChoice | TextBackend
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,18 @@ class TextItem:
 
 
 def resolve_backend(backend: BackendSpec, **options: Any) -> TextBackend:
-    return get_backend(backend, **options) if isinstance(backend, str) else backend
+    if isinstance(backend, str):
+        return get_backend(backend, **options)
+    if isinstance(backend, BackendChoice):
+        return get_backend(backend.name, **{**dict(backend.options), **options})
+    return backend
+
+
+def backend_name(backend: BackendSpec) -> str | None:
+    """The registry name of a backend given by name, None for a backend object."""
+    if isinstance(backend, str):
+        return backend
+    return backend.name if isinstance(backend, BackendChoice) else None
 
 
 def _has_words(text: str) -> bool:
@@ -195,7 +223,7 @@ def _init_worker(
 ) -> None:
     global _WORKER_ENGINE
     if _WORKER_ENGINE is None or _WORKER_ENGINE.taxonomy != taxonomy:
-        if cache_dir is not None and isinstance(backend, str):
+        if cache_dir is not None and backend_name(backend) is not None:
             from cxloop.text.engine_cache import load_engine  # the parent wrote the classifier
 
             _WORKER_ENGINE = load_engine(backend, taxonomy, journey, cache_dir=cache_dir)
