@@ -58,9 +58,10 @@ def test_fast_backend_with_examples_selects_about_one_theme(bank):
     assert (top == gold).mean() >= 0.9  # and the best theme is still mostly right
 
 
-def test_a_taught_second_theme_must_come_close_to_the_best():
-    """Second themes taught with examples need 0.8 of the best confidence; untaught ones only
-    the threshold (what was measured: see ThemeClassifier.select)."""
+def test_a_second_theme_needs_more_evidence_than_the_best():
+    """Second themes taught with examples need 0.8 of the best confidence; untaught ones a
+    keyword of theirs in the text or a confidence of 0.8 (what was measured: see
+    ThemeClassifier.select)."""
     backend = get_backend("fast")
     taxonomy = [
         ThemeDefinition("Delivery", examples=("my parcel never came", "courier lost my box")),
@@ -73,11 +74,17 @@ def test_a_taught_second_theme_must_come_close_to_the_best():
         [
             [0.95, 0.70, 0.10],  # Billing 0.70 < 0.8 * 0.95: held back
             [0.95, 0.80, 0.10],  # Billing 0.80 >= 0.76: kept
-            [0.95, 0.10, 0.55],  # Staff has no examples: the threshold alone
+            [0.95, 0.10, 0.55],  # Staff (no examples) 0.55 and not named: held back
+            [0.95, 0.10, 0.55],  # the same, with "staff" in the text: kept
+            [0.95, 0.10, 0.85],  # Staff 0.85 >= 0.8 without its keyword: kept
             [0.30, 0.20, 0.10],  # nothing reaches the threshold
         ]
     )
-    picked = [[t for t, _ in row] for row in classifier.select(conf)]
-    assert picked == [[0], [0, 1], [0, 2], []]
+    named = np.zeros(conf.shape)
+    named[3, 2] = 1.0
+    picked = [[t for t, _ in row] for row in classifier.select(conf, named)]
+    assert picked == [[0], [0, 1], [0], [0, 2], [0, 2], []]
+    blocks = backend.featurize(["the staff were rude", "my parcel never came"])  # type: ignore[attr-defined]
+    assert classifier.keyword_hits(blocks)[:, 2].tolist() == [1.0, 0.0]
     loose = ThemeClassifier(backend.featurize, backend.calibration, taught_second_ratio=0.0)
     assert [t for t, _ in loose.fit(taxonomy).select(conf)[0]] == [0, 1]
