@@ -239,8 +239,11 @@ class ThemeClassifier:
         hits = present @ self.keyword_map_
         return np.minimum(np.asarray(hits.todense(), dtype=np.float32), 1.0)
 
-    def confidences(self, texts: Sequence[str], blocks: FeatureBlocks) -> np.ndarray:
-        """(n, T) confidence that each text is about each theme."""
+    def confidences(
+        self, texts: Sequence[str], blocks: FeatureBlocks, keyword_hit: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(n, T) confidence that each text is about each theme (``keyword_hit``: the
+        :meth:`keyword_hits` of ``blocks`` when the caller has them already)."""
         n, n_themes = len(texts), len(self.themes_)
         if n == 0:
             return np.zeros((0, n_themes), dtype=np.float32)
@@ -257,7 +260,8 @@ class ThemeClassifier:
                 raw[:, index] = np.maximum(label, example)
                 example -= self.anchor_discount_[owned & is_example][0]
                 nearest[:, index] = np.maximum(label, example)
-        keyword_hit = self.keyword_hits(blocks)
+        if keyword_hit is None:
+            keyword_hit = self.keyword_hits(blocks)
         cal = self.calibration
         # Being the text's best theme is judged on undiscounted similarity, so the nearest
         # example still ranks the themes (1-NN) while the discount only lowers confidence.
@@ -330,8 +334,9 @@ class ThemeClassifier:
         sentiment_scorer: SentimentScorer,
     ) -> list[list[ThemeMatch]]:
         """Theme matches with aspect sentiment for cleaned ``texts`` and their features."""
-        conf = self.confidences(texts, blocks)
-        chosen = self.select(conf, self.keyword_hits(blocks))
+        keyword_hit = self.keyword_hits(blocks)
+        conf = self.confidences(texts, blocks, keyword_hit)
+        chosen = self.select(conf, keyword_hit)
         aspect = self.aspect_sentiments(texts, chosen, sentiment_scorer)
         results = []
         for i, picks in enumerate(chosen):
