@@ -302,3 +302,32 @@ def test_workspace_texts_samples_every_kth_row_of_a_large_workspace(cli, engine,
     sampled = workspace_texts(engine, limit=7)  # 20 rows -> every 3rd id
     assert 1 <= len(sampled) <= 7
     assert set(sampled) <= set(texts)
+
+
+def test_teaching_uses_the_workspace_backend_and_its_adapted_file(cli, settings, isolated: Path):
+    """Heads are fitted on the base 'cxloop enrich' applies them to: the workspace's
+    text_backend with its text_adapted file, unless --backend says otherwise."""
+    _ingest(cli, isolated, comments()[:20])
+    labels = isolated / "labels.csv"
+    pd.DataFrame(
+        {
+            "comment": [*comments()[:6], "my parcel never came", "refund still missing"],
+            "label": ["positive", "negative"] * 3 + ["negative", "negative"],
+        }
+    ).to_csv(labels, index=False)
+    teach = ("text", "teach", labels, "--text-column", "comment", "--label-column", "label")
+    shipped = json.loads(cli(*teach, "--task", "sentiment", "--format", "json").stdout)
+    assert shipped["backend"] == "fast" and "+adapted-" not in shipped["base_version"]
+    path = _perturbed(isolated / "adapted.npz")
+    (settings.home / "cxloop.toml").write_text(f'text_adapted = "{path}"\n')
+    result = cli(*teach, "--task", "sentiment", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    adapted = json.loads(result.stdout)
+    assert adapted["base_version"] == FastBackend(adapted=path).version
+    assert ADAPTED_ENV not in os.environ
+    corrected = json.loads(
+        cli("text", "correct", "1", "--sentiment", "negative", "--format", "json").stdout
+    )
+    assert all("+adapted-" in r["base_version"] for r in corrected["refitted"])
+    result = cli("text", "uncertain", "--task", "sentiment", "--n", "3", "--format", "json")
+    assert result.exit_code == 0, result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,7 +11,29 @@ from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_object, print_rows
 from cxloop.errors import InputError
 
+if TYPE_CHECKING:
+    from cxloop.text.backends.base import TextBackend
+
 models_app = typer.Typer(help="Versions of the workspace's taught models.", no_args_is_help=True)
+
+
+#: ``--backend`` of the teaching commands: the workspace's own by default.
+BackendOption = typer.Option(
+    None,
+    "--backend",
+    help="backend whose features the model learns on (default: the workspace's "
+    "text_backend, with its text_adapted file)",
+)
+
+
+def _base_backend(ctx: typer.Context, name: str | None) -> TextBackend:
+    """The backend 'cxloop enrich' uses in this workspace (or ``name``), adapted file
+    included: taught heads are fitted on the base they will be applied to."""
+    from cxloop.text.pipeline import BackendChoice, resolve_backend
+
+    settings = state(ctx).settings
+    adapted = str(settings.text_adapted) if settings.text_adapted is not None else None
+    return resolve_backend(BackendChoice.of(name or settings.text_backend, adapted=adapted))
 
 
 def _check_task(task: str) -> str:
@@ -25,7 +48,7 @@ def teach_cmd(
     text_column: str = typer.Option(..., "--text-column", help="column with the text"),
     label_column: str = typer.Option(..., "--label-column", help="column with the label"),
     task: str = typer.Option(..., help="sentiment (negative|neutral|positive) or themes"),
-    backend: str = typer.Option("fast", help="backend whose features the model learns on"),
+    backend: str | None = BackendOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Teach the workspace's model from labelled examples; a new version becomes active.
@@ -39,8 +62,11 @@ def teach_cmd(
     from cxloop.text.learning import read_labelled_file, teach
 
     examples = read_labelled_file(file, text_column, label_column)
+    base = _base_backend(ctx, backend)
     with console.status(f"teaching {len(examples)} examples..."):
-        result = teach(state(ctx).engine, examples, _check_task(task), backend_name=backend)
+        result = teach(
+            state(ctx).engine, examples, _check_task(task), backend_name=base.name, backend=base
+        )
     print_object(result, fmt, title="new model version")
 
 
@@ -50,7 +76,7 @@ def correct_cmd(
     sentiment: str | None = typer.Option(None, help="the right sentiment label"),
     add_theme: list[str] = typer.Option([], "--add-theme", help="a theme that applies"),
     remove_theme: list[str] = typer.Option([], "--remove-theme", help="a theme that does not"),
-    backend: str = typer.Option("fast"),
+    backend: str | None = BackendOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Correct one feedback item's sentiment or themes; the correction always wins.
@@ -59,13 +85,15 @@ def correct_cmd(
     """
     from cxloop.text.learning import correct_feedback
 
+    base = _base_backend(ctx, backend)
     result = correct_feedback(
         state(ctx).engine,
         feedback_id,
         sentiment=sentiment,
         add_themes=add_theme,
         remove_themes=remove_theme,
-        backend_name=backend,
+        backend_name=base.name,
+        backend=base,
     )
     print_object(result, fmt, title="correction")
 
@@ -74,7 +102,7 @@ def uncertain_cmd(
     ctx: typer.Context,
     task: str = typer.Option("sentiment", help="sentiment or themes"),
     n: int = typer.Option(50, "--n", help="how many examples to return"),
-    backend: str = typer.Option("fast"),
+    backend: str | None = BackendOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """The feedback whose labels would teach the model the most (active learning).
@@ -83,12 +111,11 @@ def uncertain_cmd(
     Example: cxloop text uncertain --task sentiment --n 50 --format csv > to_label.csv
     """
     from cxloop.text.learning import uncertain_examples
-    from cxloop.text.model_registry import backend_for_workspace
+    from cxloop.text.model_registry import wrap_backend
 
     engine = state(ctx).engine
-    rows = uncertain_examples(
-        engine, _check_task(task), n, backend=backend_for_workspace(engine, backend)
-    )
+    base = _base_backend(ctx, backend)
+    rows = uncertain_examples(engine, _check_task(task), n, backend=wrap_backend(engine, base))
     print_rows(
         rows,
         fmt,

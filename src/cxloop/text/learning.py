@@ -139,6 +139,7 @@ def teach(
             "task": task,
             "version": version.version,
             "backend": backend.name,
+            "base_version": backend.version,
             **metrics,
         }
         if task == "sentiment" and metrics.get("C") == 0.0:
@@ -184,6 +185,7 @@ def correct_feedback(
     remove_themes: Sequence[str] = (),
     author: str | None = None,
     backend_name: str = "fast",
+    backend: TextBackend | None = None,
 ) -> dict[str, Any]:
     """A person's correction: applied to this feedback at once, remembered, and taught.
 
@@ -271,7 +273,14 @@ def correct_feedback(
             continue
         try:
             result["refitted"].append(
-                teach(engine, [], task, backend_name=backend_name, origin="correction")
+                teach(
+                    engine,
+                    [],
+                    task,
+                    backend_name=backend_name,
+                    backend=backend,
+                    origin="correction",
+                )
             )
         except InputError as exc:  # too few examples to fit yet: the correction still holds
             result.setdefault("notes", []).append(f"{task}: {exc.message}")
