@@ -95,3 +95,19 @@ def test_versions_stored_before_anchoring_still_load_as_they_were():
     old.coef_, old.intercept_ = np.ones((1, 4)), np.zeros(1)
     again = _from_blob(_to_blob(old))
     assert isinstance(again, SentimentHead) and again.prior_weight == 0.0
+
+
+def test_a_few_examples_cannot_loosen_the_penalty_far():
+    """C is at most n / 20 (1 below 200 examples): actively chosen examples make
+    cross-validation overrate a loose correction (docs/learning.md, laptops at 25)."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    for n, allowed in ((25, {0.0, 0.1, 1.0}), (200, {0.0, 0.1, 1.0, 10.0})):
+        labels = ["negative", "positive"] * (n // 2) + ["negative"] * (n % 2)
+        signal = np.array([1.0 if y == "positive" else -1.0 for y in labels])
+        features = sparse.csr_matrix(np.column_stack([signal, rng.normal(size=(n, 3))]))
+        base = np.tile([0.4, 0.2, 0.4], (n, 1))  # a base model that knows nothing
+        (chosen, _), scores = choose_C(features, base, labels)
+        assert scores is not None and {c for c, _ in scores} == allowed
+        assert chosen in allowed and chosen > 0  # the examples do teach something
