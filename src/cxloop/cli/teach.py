@@ -29,11 +29,10 @@ BackendOption = typer.Option(
 def _base_backend(ctx: typer.Context, name: str | None) -> TextBackend:
     """The backend 'cxloop enrich' uses in this workspace (or ``name``), adapted file
     included: taught heads are fitted on the base they will be applied to."""
-    from cxloop.text.pipeline import BackendChoice, resolve_backend
+    from cxloop.text.enrich import workspace_backend
+    from cxloop.text.pipeline import resolve_backend
 
-    settings = state(ctx).settings
-    adapted = str(settings.text_adapted) if settings.text_adapted is not None else None
-    return resolve_backend(BackendChoice.of(name or settings.text_backend, adapted=adapted))
+    return resolve_backend(workspace_backend(state(ctx).settings, name))
 
 
 def _check_task(task: str) -> str:

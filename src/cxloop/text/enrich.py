@@ -229,6 +229,14 @@ def _store_batch(
     return len(theme_rows)
 
 
+def workspace_backend(settings: Settings, name: str | None = None) -> BackendChoice:
+    """The backend ``cxloop enrich`` runs in this workspace: ``name`` or the ``text_backend``
+    setting, with the ``text_adapted`` file when one is set. Teaching fits its heads on the
+    same base, so what is taught applies to what is enriched."""
+    adapted = str(settings.text_adapted) if settings.text_adapted is not None else None
+    return BackendChoice.of(name or settings.text_backend, adapted=adapted)
+
+
 def enrich_workspace(
     db: Engine,
     settings: Settings,
@@ -297,9 +305,11 @@ def _enrich(
     ensure_taxonomy(db)
     taxonomy = load_taxonomy(db, seed=False)
     journey = load_journey(db)
-    spec = backend if backend is not None else settings.text_backend
-    if settings.text_adapted is not None and isinstance(spec, str):
-        spec = BackendChoice.of(spec, adapted=str(settings.text_adapted))
+    spec: BackendSpec = (
+        workspace_backend(settings, backend)
+        if backend is None or isinstance(backend, str)
+        else backend
+    )
     from cxloop.text.engine_cache import load_engine
 
     cache_dir = settings.home / "cache"
