@@ -17,6 +17,7 @@ from cxloop.text.features import (
     _NO_PROBLEM_RE,
     _TAG,
     _URL,
+    GOOD_NEWS,
     MAX_CHARS,
     clean_texts,
     has_latin_word,
@@ -55,7 +56,7 @@ def pandas_reference(texts: list[object]) -> list[str]:
     series = series.str.replace(_HANDLE, "@user", regex=True)
     series = series.str.replace(_MARKDOWN, " ", regex=True)
     series = series.str.replace(r"\s+", " ", regex=True).str.strip()
-    series = series.str.replace(_NO_PROBLEM_RE, "all good", regex=True)
+    series = series.str.replace(_NO_PROBLEM_RE, GOOD_NEWS, regex=True)
     return series.tolist()
 
 

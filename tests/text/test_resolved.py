@@ -1,9 +1,11 @@
 """A problem said to be solved is good news (weights 2026.11.5, ``cxloop.text.resolved``).
 
 "My issue was resolved" and "got my refund within 3 days" were read as complaints by both
-backends (P(negative) up to 0.96). The sentiment heads now read such phrases as "all good",
-while themes keep reading the words as written. Behaviour checks on the cases the rule exists
-for, not accuracy figures (those are in docs/accuracy.md).
+backends (P(negative) up to 0.96). The sentiment heads now read such phrases as good news
+("very satisfied" since weights 2026.11.6, "all good" before), while themes keep reading the
+words as written. Whole answers that only approve ("Everything was fine") read the same way
+(2026.11.6): the embedding backend had read that one as negative. Behaviour checks on the
+cases the rules exist for, not accuracy figures (those are in docs/accuracy.md).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from cxloop.text.features import clean_texts
-from cxloop.text.resolved import replace_rows, resolved_as_good, sentiment_view
+from cxloop.text.features import GOOD_NEWS, clean_texts
+from cxloop.text.resolved import approval_as_good, replace_rows, resolved_as_good, sentiment_view
 from cxloop.text.sentiment import FeatureBlocks
 from cxloop.text.taxonomy import default_taxonomy
 
@@ -59,8 +61,8 @@ def backend(each_backend):
 
 
 @pytest.mark.parametrize("text", SOLVED)
-def test_a_solved_problem_reads_all_good(text):
-    assert "all good" in resolved_as_good(clean_texts([text]))[0]
+def test_a_solved_problem_reads_as_good_news(text):
+    assert GOOD_NEWS in resolved_as_good(clean_texts([text]))[0]
 
 
 @pytest.mark.parametrize("text", NOT_SOLVED)
@@ -72,9 +74,60 @@ def test_doubts_denials_questions_and_hard_won_fixes_are_left_as_written(text):
 def test_only_the_phrase_is_rewritten_and_unchanged_texts_are_the_same_object():
     cleaned = clean_texts(["Delivery was late but the refund came through the same day", "ok"])
     read, changed = sentiment_view(cleaned)
-    assert read[0] == "Delivery was late but all good the same day"
+    assert read[0] == "Delivery was late but very satisfied the same day"
     assert changed == [0]
     assert read[1] is cleaned[1]
+
+
+APPROVALS = [
+    "All good",
+    "all good thanks",
+    "Everything was fine.",
+    "All fine, thanks",
+    "All ok",
+    "everything went smoothly",
+    "So far so good",
+    "It was great",
+    "Everything was perfect, thank you 👍",
+    "All in all, it was good",
+]
+LUKEWARM = ["Fine", "It was ok", "it was fine", "Service was average.", "just okay"]
+#: Asked, negated, or more than an approval: left to the models as written.
+NOT_APPROVALS = [
+    "ok",
+    "Everything was fine?",
+    "Everything was fine until it broke",
+    "Everything was not fine",
+    "all good until the bill came",
+    "Good luck getting a refund",
+    "Great, another delay",
+]
+
+
+@pytest.mark.parametrize("text", APPROVALS)
+def test_a_whole_answer_that_approves_reads_as_good_news(text):
+    assert approval_as_good(clean_texts([text])) == [GOOD_NEWS]
+
+
+@pytest.mark.parametrize("text", LUKEWARM)
+def test_a_lukewarm_whole_answer_reads_ok(text):
+    assert approval_as_good(clean_texts([text])) == ["ok"]
+
+
+@pytest.mark.parametrize("text", NOT_APPROVALS)
+def test_asked_negated_or_longer_answers_are_left_as_written(text):
+    cleaned = clean_texts([text])
+    assert approval_as_good(cleaned)[0] is cleaned[0]
+
+
+def test_approvals_read_positive(backend):
+    """Before 2026.11.6 the embedding backend read "Everything was fine" as negative (0.73)
+    and "All good" as neutral, so such answers could open a case; it read "It was ok" as
+    negative (0.62)."""
+    results = backend.sentiment(APPROVALS)
+    assert [r.label for r in results] == ["positive"] * len(APPROVALS), results
+    lukewarm = backend.sentiment(LUKEWARM)
+    assert [r.label for r in lukewarm] == ["neutral"] * len(LUKEWARM), lukewarm
 
 
 def test_replace_rows_swaps_exactly_the_named_rows():
@@ -113,6 +166,6 @@ def test_theme_blocks_survive_stacking_and_subsets(backend):
     assert np.allclose(both.for_themes, alone.for_themes, atol=1e-5)
     assert (both.hashed_for_themes != alone.hashed_for_themes).nnz == 0
     assert (both.hashed != alone.hashed).nnz == 0
-    assert (both.hashed != both.hashed_for_themes).nnz > 0  # sentiment reads "all good"
+    assert (both.hashed != both.hashed_for_themes).nnz > 0  # sentiment reads GOOD_NEWS
     first = both.subset(np.array([0]))
     assert (first.hashed_for_themes != solved.hashed_for_themes).nnz == 0

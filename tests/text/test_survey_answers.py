@@ -30,10 +30,10 @@ def backend(each_backend):
 
 def test_an_absent_problem_is_rewritten_and_the_rest_kept():
     assert clean_texts(["No complaints about the food, but the wait was long"]) == [
-        "all good about the food, but the wait was long"
+        "very satisfied about the food, but the wait was long"
     ]
     assert clean_texts(["I have never had any problems. Can't go wrong!"]) == [
-        "I have all good. all good!"
+        "I have very satisfied. very satisfied!"
     ]
 
 

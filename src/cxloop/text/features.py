@@ -4,7 +4,7 @@ Three blocks, all computed for a whole batch at once (no per-text Python work be
 regular expressions that pandas and scikit-learn run in C):
 
 * ``clean_texts``: HTML tags and entities, URLs and @handles are normalised (the handles that
-  open a post are dropped) and a problem said to be absent ("no complaints") reads "all good";
+  open a post are dropped) and a problem said to be absent ("no complaints") reads "very satisfied";
   texts are capped at ``MAX_CHARS`` so a 100 KB paste costs no more than a long review.
 * hashed word 1-2-grams (with ``!``, ``?`` and emoji kept as tokens): the lexical evidence;
   hashing means no vocabulary to ship and unseen words cost nothing.
@@ -82,10 +82,16 @@ CX_CUES: dict[str, str] = {
     "upper": r"\b[A-Z]{3,}\b",
 }
 _COMPILED_CUES = {name: re.compile(pattern, re.MULTILINE) for name, pattern in CX_CUES.items()}
+#: What the models read in place of good news said in problem words: a problem said to be
+#: absent ("no complaints", here), or solved, or an answer that only approves
+#: (:mod:`cxloop.text.resolved`). Until weights 2026.11.6 this was "all good", which MiniLM
+#: reads as neutral (P(positive) 0.29): the embedding backend called "no complaints" neutral.
+#: Both backends read "very satisfied" as positive (0.94 and 0.99).
+GOOD_NEWS = "very satisfied"
 #: A problem said to be absent ("no complaints", "never had a problem", "can't fault them",
 #: "not bad at all"): survey comments say this often, and read word by word it is a complaint
 #: (the training texts hold too few such phrases for the models to learn otherwise). The
-#: cleaner rewrites it to "all good", so every model reads what the customer meant.
+#: cleaner rewrites it to ``GOOD_NEWS``, so every model reads what the customer meant.
 _NO_PROBLEM_RE = re.compile(
     r"\b(?:(?:no|zero|not (?:a|one|any)|without (?:any|a)|"
     r"never (?:had|have|has|experienced|encountered)(?: an?| any)?|"
@@ -129,7 +135,7 @@ def clean_texts(texts: Sequence[str | None]) -> list[str]:
 
     Tags, entities, URLs, @handles and markdown marks are normalised in that order (handles
     that open the text are dropped, others become ``@user``), then runs of whitespace collapse
-    to one space, and a problem said to be absent ("no complaints") becomes "all good". A plain
+    to one space, and a problem said to be absent ("no complaints") becomes ``GOOD_NEWS``. A plain
     loop with substring pre-checks (each expression only runs on texts that can match it) is
     several times faster than pandas string methods here and gives the same strings (a test
     compares them).
@@ -153,7 +159,7 @@ def clean_texts(texts: Sequence[str | None]) -> list[str]:
         text = " ".join(text.split())
         lowered = text.lower()
         if any(word in lowered for word in _NO_PROBLEM_WORDS):
-            text = _NO_PROBLEM_RE.sub("all good", text)
+            text = _NO_PROBLEM_RE.sub(GOOD_NEWS, text)
         out.append(text)
     return out
 

@@ -1,4 +1,4 @@
-"""A problem the customer says was solved reads as "all good" to the sentiment heads.
+"""Good news said in problem words, or said in passing, reads as good news to the sentiment heads.
 
 "My issue was resolved", "they fixed the problem", "got my refund within 3 days": word by
 word these are complaints (issue, problem, refund), and the shipped heads read them so
@@ -12,6 +12,13 @@ aspect sentiment. A match is left alone when the clause before it doubts or nega
 one fixed my problem", "they said it was fixed", "that might have solved it", "I need it
 fixed"), when it is a question, or when the customer had to wait or chase for it ("finally
 got my refund after six weeks").
+
+An answer that only approves ("All good", "Everything was fine", "all ok thanks", "so far so
+good") reads the same way (:func:`approval_as_good`, weights 2026.11.6): MiniLM called "All
+good" neutral and "Everything was fine" *negative* (P 0.73), so a satisfied customer could
+open a case. Only whole answers count: "everything was fine until it broke" is not one. A
+lukewarm whole answer ("It was ok", "fine", "average") reads "ok", which both backends call
+neutral: MiniLM had called "It was ok" negative (P 0.62).
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
+
+from cxloop.text.features import GOOD_NEWS
 
 _SUBJECT = (
     r"(?:(?:my|the|our|this|that|your|their|all|any) )?"
@@ -73,7 +82,32 @@ _HARD_WON_RE = re.compile(
 )
 _CLAUSE_END = re.compile(r"[.!?;,]|\bbut\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!;]")
-ALL_GOOD = "all good"
+#: A whole answer that only approves. "Everything"/"all" may say fine or ok; "it"/"that"/
+#: "service" must say more than ok ("it was ok" is lukewarm, and stays with the models).
+_APPROVAL_RE = re.compile(
+    r"\W*(?:"
+    r"(?:everything|all|it all|all in all|overall|all round)(?:,? (?:it|everything))?"
+    r"(?: (?:was|is|went|has been|seems|seemed|looks|looked|'s))?"
+    r"(?: (?:all|very|really|just|pretty|absolutely|totally|perfectly|so))?"
+    r" (?:good|fine|ok|okay|alright|all right|great|perfect|smooth|smoothly|well|excellent|"
+    r"spot on|as expected|sorted)"
+    r"|(?:(?:it|that|this|service|the service|experience|the experience)"
+    r"(?: (?:was|is|went|has been|'s))? )?"
+    r"(?:all |very |really |just |absolutely |perfectly )?"
+    r"(?:good|great|perfect|excellent|smooth|all good|all fine)"
+    r"|so far so good"
+    r")(?:(?:,|\.|!)* (?:thanks?|thank you|thankyou|cheers|ta|thx))?[^\w?]*",
+    re.IGNORECASE,
+)
+#: A whole answer that is lukewarm: neither a complaint nor praise.
+_LUKEWARM_RE = re.compile(
+    r"\W*(?:(?:it|that|this|service|the service|experience|the experience)"
+    r"(?: (?:was|is|'s|seemed|seems))? )?(?:just |pretty |quite |mostly )?"
+    r"(?:ok|okay|fine|alright|all right|average|so-so|so so|meh|satisfactory|acceptable|"
+    r"adequate|decent)[^\w?]*",
+    re.IGNORECASE,
+)
+LUKEWARM = "ok"
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -82,12 +116,12 @@ def _replace(match: re.Match[str]) -> str:
     after = _SENTENCE_END.split(text[match.end() :], maxsplit=1)[0]
     if _DOUBT_RE.search(before) or "?" in after or _HARD_WON_RE.search(after):
         return match.group(0)
-    return ALL_GOOD
+    return GOOD_NEWS
 
 
 def resolved_as_good(cleaned: Sequence[str]) -> list[str]:
-    """``cleaned`` with each problem said to be solved rewritten to "all good"; an unchanged
-    text is the same object, so callers find the changed rows with ``is not``."""
+    """``cleaned`` with each problem said to be solved rewritten to ``GOOD_NEWS``; an
+    unchanged text is the same object, so callers find the changed rows with ``is not``."""
     out = []
     for text in cleaned:
         lowered = text.lower()
@@ -96,6 +130,21 @@ def resolved_as_good(cleaned: Sequence[str]) -> list[str]:
             text = text if rewritten == text else rewritten
         out.append(text)
     return out
+
+
+def _short_answer(text: str) -> str:
+    if len(text) > 60 or text == LUKEWARM:
+        return text
+    if _APPROVAL_RE.fullmatch(text):
+        return GOOD_NEWS
+    return LUKEWARM if _LUKEWARM_RE.fullmatch(text) else text
+
+
+def approval_as_good(cleaned: Sequence[str]) -> list[str]:
+    """``cleaned`` with each whole answer that only approves replaced by ``GOOD_NEWS`` and
+    each lukewarm one by "ok"; an unchanged text is the same object. Only short texts (at
+    most 60 characters) are tried."""
+    return [_short_answer(text) for text in cleaned]
 
 
 def replace_rows(
@@ -114,6 +163,6 @@ def replace_rows(
 
 def sentiment_view(cleaned: Sequence[str]) -> tuple[list[str], list[int]]:
     """The texts the sentiment head reads, and the rows where they differ from ``cleaned``."""
-    read = resolved_as_good(cleaned)
+    read = approval_as_good(resolved_as_good(cleaned))
     changed = [i for i, (a, b) in enumerate(zip(cleaned, read, strict=True)) if a is not b]
     return read, changed

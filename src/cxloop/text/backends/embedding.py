@@ -60,7 +60,7 @@ class EmbeddingFeaturizer:
         known = (np.diff(hashed.indptr) > 0) & has_latin_word(cleaned) & ~non_answers(cleaned)
         dense = self.encoder.encode(cleaned)
         dense[~known] = 0.0
-        read, changed = sentiment_view(cleaned)  # "my issue was resolved" reads "all good"
+        read, changed = sentiment_view(cleaned)  # "my issue was resolved": "very satisfied"
         if not changed:
             return FeatureBlocks(hashed, cx_cues(cleaned), dense, known)
         rewritten = [read[i] for i in changed]

@@ -32,7 +32,7 @@ from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
 
 #: Bump when the shipped weights or the features change: enrichments by an older version are
 #: redone by ``cxloop enrich``.
-WEIGHTS_VERSION = "2026.11.5"
+WEIGHTS_VERSION = "2026.11.6"
 #: ``example_discount`` chosen on BANKING77 *training* queries (11 CX themes, 10 examples each,
 #: seed 1): 0.2 cut themes per query from 5.95 to 2.57 (macro-F1 0.27 -> 0.47), top-1 -1.8 pts.
 #: ``slope`` and ``keyword_bonus`` chosen again for the theme table (2026.11.3) on 2,000
@@ -61,7 +61,7 @@ class FastFeaturizer:
         themes = (
             None if self.static.theme_vectors is None else self.static.themes_from_counts(counts)
         )
-        read, changed = sentiment_view(cleaned)  # "my issue was resolved" reads "all good"
+        read, changed = sentiment_view(cleaned)  # "my issue was resolved": "very satisfied"
         if not changed:
             return FeatureBlocks(
                 hashed, cx_cues(cleaned), self.static.from_counts(counts), known, themes
