@@ -693,8 +693,11 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         'a whole answer that only approves ("All good", "Everything was fine", which '
         'embedding had read as negative) reads the same way, and a lukewarm one ("It was '
         'ok", "fine") as "ok", neutral (text-models.md). 3 of the 9,835 training texts and '
-        "1 of the 12,284 TweetEval test tweets are such answers, so every row moved by at "
-        "most 0.002 (embedding clothing 0.874 -> 0.876).",
+        "1 of the 12,284 TweetEval test tweets are such answers. Also in 2026.11.6, "
+        '"why", "how come" and "what happened" joined the failure cues (a customer who asks '
+        "why is asking what went wrong; chosen on BANKING77 training queries): fast unseen "
+        "complaints 0.724 -> 0.729, clothing 0.842 -> 0.848, TweetEval 0.580 -> 0.581; "
+        "embedding 0.804 -> 0.805, 0.876 -> 0.874, 0.594 -> 0.594.",
     ]
     return lines
 

@@ -54,11 +54,12 @@ CX_CUES: dict[str, str] = {
     ),
     "failure": (
         r"\b(?:lost|missing|broken|damaged|delayed|delays?|late|cancell?ed|overbooked|stuck|"
-        r"stranded|declined|failed|failing|fails|error|wrong|bug|crash(?:ed|es)?|frozen|"
+        r"stranded|declined|failed|failing|fails|error|wrong|bug|crash(?:ed|es|ing)?|frozen|"
         r"overcharged|double charged|charged twice|twice|scam|fraud|refund|complaint|"
         r"rude|dirty|cold|unacceptable|ridiculous|terrible|horrible|worst|awful|useless|"
         r"disappointed|disappointing|frustrat\w*|annoy\w*|waste|no one|nobody|"
-        r"no response|no reply|no answer|on hold|hung up|ignored|again)\b"
+        r"no response|no reply|no answer|on hold|hung up|ignored|again|why|how come|"
+        r"what happened)\b"
     ),
     "waiting": (
         r"\b(?:\d+|two|three|four|five|several|many) (?:hours?|hrs?|days?|weeks?|months?|"
