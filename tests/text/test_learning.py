@@ -313,3 +313,40 @@ def test_taught_analyse_equals_separate_calls_and_featurises_once(fast):
     assert one_pass == (taught.sentiment(texts), taught.themes(texts, taxonomy))
     assert calls == [len(texts)]  # base probabilities, head features and themes share it
     assert fast.featurize is original
+
+
+class _WiderFeatures:
+    """The fast backend under its own name, with one more feature column: what a backend
+    pointed at another transformer folder, or a release with other feature blocks, gives."""
+
+    def __init__(self, base):
+        self.base, self.name, self.version = base, base.name, base.version + "-wider"
+
+    def encode(self, texts):
+        vectors = self.base.encode(texts)
+        return np.hstack([vectors, np.zeros((len(vectors), 1), dtype=vectors.dtype)])
+
+    def __getattr__(self, attr):
+        return getattr(self.base, attr)
+
+
+def test_a_taught_head_for_features_of_another_size_is_not_applied(engine, fast, caplog):
+    from cxloop.text.model_registry import wrap_backend
+
+    _seed(engine)
+    teach(engine, domain_examples(30), "sentiment", backend=fast)
+    teach(
+        engine,
+        [LabelledExample(f"the courier left my parcel {x}", "Delivery") for x in FILLERS[:3]]
+        + [LabelledExample(f"I was charged twice {x}", "Billing and refunds") for x in FILLERS[:3]],
+        "themes",
+        backend=fast,
+    )
+    assert "sv1" in wrap_backend(engine, fast).version  # fits its own base
+    wider = _WiderFeatures(fast)
+    with caplog.at_level("WARNING", logger="cxloop.text.model_registry"):
+        wrapped = wrap_backend(engine, wider)
+    assert "sv1" not in wrapped.version and "tv1" not in wrapped.version
+    assert "teach again" in caplog.text and "sentiment" in caplog.text and "themes" in caplog.text
+    texts = ["my parcel never arrived", "the widget glimmed today"]
+    assert [s.label for s in wrapped.sentiment(texts)] == [s.label for s in fast.sentiment(texts)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from cxloop.text.types import SENTIMENT_LABELS, Sentiment, ThemeDefinition, Them
 
 #: Label prefix of a correction that says a theme does NOT apply to a text.
 NOT_PREFIX = "not:"
+log = logging.getLogger(__name__)
 
 
 def _to_blob(head: SentimentHead | ThemeHead) -> bytes:
@@ -339,6 +341,10 @@ def wrap_backend(engine: Engine, base: TextBackend) -> TextBackend:
         fixes = theme_corrections(session)
         s_head = _from_blob(sent.blob) if sent is not None and sent.backend == name else None
         t_head = _from_blob(theme.blob) if theme is not None and theme.backend == name else None
+        if s_head is not None or t_head is not None:
+            width = head_features(base, ["ok"]).shape[1]
+            s_head = _if_it_fits(s_head, width, "sentiment", sent)
+            t_head = _if_it_fits(t_head, width, "themes", theme)
         if s_head is None and t_head is None and not corrections and not fixes:
             return base
         return TaughtBackend(
@@ -350,6 +356,34 @@ def wrap_backend(engine: Engine, base: TextBackend) -> TextBackend:
             corrections=corrections or None,
             theme_corrections=fixes or None,
         )
+
+
+def _if_it_fits(
+    head: SentimentHead | ThemeHead | None, width: int, task: str, stored: ModelVersion | None
+) -> SentimentHead | ThemeHead | None:
+    """``head`` when its weights fit the base's features, else None and a warning.
+
+    The same backend name can give features of another size: a backend pointed at the
+    company's own transformer folder, or a release whose feature blocks changed. Applying
+    such a head would fail on every text; the base model scores instead until the head is
+    fitted again, and the stored examples make that one command.
+    """
+    if head is None or head.coef_ is None:
+        return head
+    expected = width + (len(SENTIMENT_LABELS) if isinstance(head, SentimentHead) else 0)
+    if head.coef_.shape[1] == expected:
+        return head
+    version = stored.version if stored is not None else "?"
+    log.warning(
+        "the taught %s model %s was fitted on features of another size (%d, the backend now "
+        "gives %d) and is not applied; teach again ('cxloop text teach') to refit it on the "
+        "stored examples",
+        task,
+        version,
+        head.coef_.shape[1] - (expected - width),
+        width,
+    )
+    return None
 
 
 def with_workspace_models(db: Engine, engine: Any) -> Any:
