@@ -15,7 +15,12 @@ import pytest
 from scipy import sparse
 
 from cxloop.text.features import GOOD_NEWS, clean_texts
-from cxloop.text.resolved import approval_as_good, replace_rows, resolved_as_good, sentiment_view
+from cxloop.text.resolved import (
+    replace_rows,
+    resolved_as_good,
+    sentiment_view,
+    short_answers_as_meant,
+)
 from cxloop.text.sentiment import FeatureBlocks
 from cxloop.text.taxonomy import default_taxonomy
 
@@ -106,18 +111,18 @@ NOT_APPROVALS = [
 
 @pytest.mark.parametrize("text", APPROVALS)
 def test_a_whole_answer_that_approves_reads_as_good_news(text):
-    assert approval_as_good(clean_texts([text])) == [GOOD_NEWS]
+    assert short_answers_as_meant(clean_texts([text])) == [GOOD_NEWS]
 
 
 @pytest.mark.parametrize("text", LUKEWARM)
 def test_a_lukewarm_whole_answer_reads_ok(text):
-    assert approval_as_good(clean_texts([text])) == ["ok"]
+    assert short_answers_as_meant(clean_texts([text])) == ["ok"]
 
 
 @pytest.mark.parametrize("text", NOT_APPROVALS)
 def test_asked_negated_or_longer_answers_are_left_as_written(text):
     cleaned = clean_texts([text])
-    assert approval_as_good(cleaned)[0] is cleaned[0]
+    assert short_answers_as_meant(cleaned)[0] is cleaned[0]
 
 
 def test_approvals_read_positive(backend):

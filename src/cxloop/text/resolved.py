@@ -1,4 +1,4 @@
-"""Good news said in problem words, or said in passing, reads as good news to the sentiment heads.
+"""Good news in problem words, and short answers that approve, read as meant by the sentiment heads.
 
 "My issue was resolved", "they fixed the problem", "got my refund within 3 days": word by
 word these are complaints (issue, problem, refund), and the shipped heads read them so
@@ -13,12 +13,12 @@ one fixed my problem", "they said it was fixed", "that might have solved it", "I
 fixed"), when it is a question, or when the customer had to wait or chase for it ("finally
 got my refund after six weeks").
 
-An answer that only approves ("All good", "Everything was fine", "all ok thanks", "so far so
-good") reads the same way (:func:`approval_as_good`, weights 2026.11.6): MiniLM called "All
-good" neutral and "Everything was fine" *negative* (P 0.73), so a satisfied customer could
-open a case. Only whole answers count: "everything was fine until it broke" is not one. A
-lukewarm whole answer ("It was ok", "fine", "average") reads "ok", which both backends call
-neutral: MiniLM had called "It was ok" negative (P 0.62).
+An answer that only approves ("All good", "Everything was fine", "all ok thanks", "so far
+so good") reads the same way (:func:`short_answers_as_meant`, weights 2026.11.6): MiniLM
+called "All good" neutral and "Everything was fine" *negative* (P 0.73), so a satisfied
+customer could open a case. Only whole answers count: "everything was fine until it broke"
+is not one. A lukewarm whole answer ("It was ok", "fine", "average") reads "ok", which both
+backends call neutral: MiniLM had called "It was ok" negative (P 0.62).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ _HARD_WON_RE = re.compile(
 _CLAUSE_END = re.compile(r"[.!?;,]|\bbut\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!;]")
 #: A whole answer that only approves. "Everything"/"all" may say fine or ok; "it"/"that"/
-#: "service" must say more than ok ("it was ok" is lukewarm, and stays with the models).
+#: "service" must say more than ok ("it was ok" is lukewarm: ``_LUKEWARM_RE``).
 _APPROVAL_RE = re.compile(
     r"\W*(?:"
     r"(?:everything|all|it all|all in all|overall|all round)(?:,? (?:it|everything))?"
@@ -140,7 +140,7 @@ def _short_answer(text: str) -> str:
     return LUKEWARM if _LUKEWARM_RE.fullmatch(text) else text
 
 
-def approval_as_good(cleaned: Sequence[str]) -> list[str]:
+def short_answers_as_meant(cleaned: Sequence[str]) -> list[str]:
     """``cleaned`` with each whole answer that only approves replaced by ``GOOD_NEWS`` and
     each lukewarm one by "ok"; an unchanged text is the same object. Only short texts (at
     most 60 characters) are tried."""
@@ -163,6 +163,6 @@ def replace_rows(
 
 def sentiment_view(cleaned: Sequence[str]) -> tuple[list[str], list[int]]:
     """The texts the sentiment head reads, and the rows where they differ from ``cleaned``."""
-    read = approval_as_good(resolved_as_good(cleaned))
+    read = short_answers_as_meant(resolved_as_good(cleaned))
     changed = [i for i, (a, b) in enumerate(zip(cleaned, read, strict=True)) if a is not b]
     return read, changed
