@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit
 
 from cxloop.errors import InputError
 from cxloop.text.features import (
@@ -43,7 +42,7 @@ from cxloop.text.features import (
     clause_split,
     clean_texts,
 )
-from cxloop.text.logistic import balanced_weights, binary_logistic
+from cxloop.text.logistic import balanced_weights, binary_logistic, sigmoid
 from cxloop.text.sentiment import FeatureBlocks, sentiments_from_proba
 from cxloop.text.token_hashing import hash_columns, ngram_analyzer
 from cxloop.text.types import Sentiment, ThemeDefinition, ThemeMatch
@@ -271,11 +270,11 @@ class ThemeClassifier:
             + cal.keyword_bonus * keyword_hit
             + cal.relative_weight * relative
         )
-        conf = expit(logits)
+        conf = sigmoid(logits)
         if self.example_models_:
             design = self._design(blocks)
             for index, (coef, intercept, weight) in self.example_models_.items():
-                learned = expit(np.asarray(design @ coef).ravel() + intercept)
+                learned = sigmoid(np.asarray(design @ coef).ravel() + intercept)
                 conf[:, index] = weight * learned + (1 - weight) * conf[:, index]
         conf[~blocks.known] = 0.0
         return conf.astype(np.float32)
