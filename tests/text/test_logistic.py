@@ -6,7 +6,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from cxloop.text.logistic import balanced_weights, binary_logistic
+from cxloop.text.logistic import balanced_weights, binary_logistic, sigmoid
 
 
 def _problem() -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -41,3 +41,16 @@ def test_balanced_weights_equalise_the_classes() -> None:
     y = np.array([0, 0, 0, 1])
     w = balanced_weights(y)
     assert w[y == 0].sum() == w[y == 1].sum() == 2.0
+
+
+def test_sigmoid_equals_expit_without_overflow() -> None:
+    import warnings
+
+    from scipy.special import expit
+
+    x = np.concatenate([np.linspace(-50, 50, 2001), [-1e4, -745.0, 745.0, 1e4]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in exp would raise here
+        out = sigmoid(x)
+    assert np.allclose(out, expit(x), rtol=1e-12, atol=1e-15)
+    assert sigmoid(np.float32([0.0, 3.0])).dtype == np.float32  # theme confidences stay fp32
