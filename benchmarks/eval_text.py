@@ -697,7 +697,10 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         '"why", "how come" and "what happened" joined the failure cues (a customer who asks '
         "why is asking what went wrong; chosen on BANKING77 training queries): fast unseen "
         "complaints 0.724 -> 0.729, clothing 0.842 -> 0.848, TweetEval 0.580 -> 0.581; "
-        "embedding 0.804 -> 0.805, 0.876 -> 0.874, 0.594 -> 0.594.",
+        "embedding 0.804 -> 0.805, 0.876 -> 0.874, 0.594 -> 0.594. Last in 2026.11.6, a "
+        'clause that calls one thing fine or ok ("Delivery was fine", which embedding read '
+        'as a complaint, P 0.60) reads "ok", so the rest of the text decides; every row '
+        "moved by at most 0.002.",
     ]
     return lines
 

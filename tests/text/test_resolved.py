@@ -174,3 +174,40 @@ def test_theme_blocks_survive_stacking_and_subsets(backend):
     assert (both.hashed != both.hashed_for_themes).nnz > 0  # sentiment reads GOOD_NEWS
     first = both.subset(np.array([0]))
     assert (first.hashed_for_themes != solved.hashed_for_themes).nnz == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Delivery was fine", "ok"),
+        ("The staff were ok, but the room was dirty", "ok, but the room was dirty"),
+        ("Great food. Service was ok.", "Great food. ok."),
+        ("the delivery guy was fine and friendly", "ok and friendly"),
+    ],
+)
+def test_a_clause_that_calls_one_thing_fine_reads_ok(text, read):
+    assert short_answers_as_meant(clean_texts([text])) == [read]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nothing was fine",
+        "The delivery was not fine",
+        "Everything was fine until it broke",
+        "We had a fine dinner",
+        "The fine was unfair",
+        "I think it was ok I guess",
+    ],
+)
+def test_denied_or_unfinished_fine_clauses_are_left_as_written(text):
+    cleaned = clean_texts([text])
+    assert short_answers_as_meant(cleaned)[0] is cleaned[0]
+
+
+def test_fine_is_not_a_complaint_and_the_rest_of_the_text_still_counts(backend):
+    """Before 2026.11.6 the embedding backend read "Checkout was fine" as negative (0.77)."""
+    fine = ["Delivery was fine", "Checkout was fine", "The app works fine", "The staff were ok"]
+    assert [r.label for r in backend.sentiment(fine)] == ["neutral"] * len(fine)
+    mixed = backend.sentiment(["The staff were ok, but the room was dirty"])[0]
+    assert mixed.label == "negative", mixed

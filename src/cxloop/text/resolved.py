@@ -108,6 +108,37 @@ _LUKEWARM_RE = re.compile(
     re.IGNORECASE,
 )
 LUKEWARM = "ok"
+#: A clause that calls one thing fine or ok ("Delivery was fine", "the staff were ok, but the
+#: room was dirty"): up to three words of subject, a verb, the lukewarm word, then the end
+#: of the clause. Both backends read such clauses as complaints (`embedding` P(negative)
+#: 0.60-0.84 for "Delivery was fine", "Checkout was fine", "The app works fine"), since in
+#: the reviews they learnt from "X was fine" mostly comes before a "but". Denied ("was not
+#: fine"), negated subjects ("nothing was fine") and clauses that go on ("fine until it
+#: broke") are left as written.
+_LUKEWARM_CLAUSE_RE = re.compile(
+    r"(?:^|(?<=[.!;,:] )|(?<=\bbut )|(?<=\band ))"
+    r"(?!(?:nothing|none|no|nobody|no one|not|never)\b)"
+    r"(?:(?:the|my|our|your|their|its|this|that|his|her) )?(?:[\w'-]+ ){0,2}?[\w'-]+ "
+    r"(?:was|were|is|are|seemed|seems|works|worked|went|looks|looked|tastes|tasted)"
+    r" (?:just |pretty |quite |mostly |generally |all )?"
+    r"(?:fine|ok|okay|alright|all right|average|adequate|decent|acceptable|satisfactory|so-so)"
+    r"(?=[.!;,:]|$| but\b| though\b| however\b| and\b)",
+    re.IGNORECASE,
+)
+#: Every ``_LUKEWARM_CLAUSE_RE`` match holds one of these (on the lowered text; the word
+#: always follows a space, which keeps "book" and "token" from running the expression).
+_LUKEWARM_WORDS = (
+    " fine",
+    " ok",
+    " alright",
+    " all right",
+    " average",
+    " adequate",
+    " decent",
+    " acceptable",
+    " satisfactory",
+    " so-so",
+)
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -133,17 +164,26 @@ def resolved_as_good(cleaned: Sequence[str]) -> list[str]:
 
 
 def _short_answer(text: str) -> str:
-    if len(text) > 60 or text == LUKEWARM:
+    if text == LUKEWARM:
         return text
-    if _APPROVAL_RE.fullmatch(text):
-        return GOOD_NEWS
-    return LUKEWARM if _LUKEWARM_RE.fullmatch(text) else text
+    if len(text) <= 60:
+        if _APPROVAL_RE.fullmatch(text):
+            return GOOD_NEWS
+        if _LUKEWARM_RE.fullmatch(text):
+            return LUKEWARM
+    lowered = text.lower()
+    if any(word in lowered for word in _LUKEWARM_WORDS):
+        rewritten = _LUKEWARM_CLAUSE_RE.sub(LUKEWARM, text)
+        if rewritten != text:
+            return rewritten
+    return text
 
 
 def short_answers_as_meant(cleaned: Sequence[str]) -> list[str]:
-    """``cleaned`` with each whole answer that only approves replaced by ``GOOD_NEWS`` and
-    each lukewarm one by "ok"; an unchanged text is the same object. Only short texts (at
-    most 60 characters) are tried."""
+    """``cleaned`` with each whole answer that only approves replaced by ``GOOD_NEWS``, each
+    lukewarm one by "ok" (only texts of at most 60 characters are whole answers), and in any
+    other text each clause that calls one thing fine or ok by "ok"; an unchanged text is the
+    same object."""
     return [_short_answer(text) for text in cleaned]
 
 
