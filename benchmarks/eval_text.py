@@ -699,8 +699,12 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         "complaints 0.724 -> 0.729, clothing 0.842 -> 0.848, TweetEval 0.580 -> 0.581; "
         "embedding 0.804 -> 0.805, 0.876 -> 0.874, 0.594 -> 0.594. Last in 2026.11.6, a "
         'clause that calls one thing fine or ok ("Delivery was fine", which embedding read '
-        'as a complaint, P 0.60) reads "ok", so the rest of the text decides; every row '
-        "moved by at most 0.002.",
+        'as a complaint, P 0.60) reads "ok", so the rest of the text decides; and few-word '
+        'verdicts read as meant ("not the best", "never again", "would not recommend" a '
+        'complaint, "could be better" a mild one, an opening "10/10" or "1 star" by its '
+        "value): with all of 2026.11.6, fast unseen complaints 0.724 -> 0.725 (0.731 before "
+        "the verdict rules), clothing 0.842 -> 0.854, SemEval polarity 0.702 -> 0.706; "
+        "embedding 0.804 -> 0.808, 0.874 -> 0.876, 0.715 -> 0.723.",
     ]
     return lines
 

@@ -19,7 +19,6 @@ from cxloop.text.resolved import (
     replace_rows,
     resolved_as_good,
     sentiment_view,
-    short_answers_as_meant,
 )
 from cxloop.text.sentiment import FeatureBlocks
 from cxloop.text.taxonomy import default_taxonomy
@@ -84,57 +83,6 @@ def test_only_the_phrase_is_rewritten_and_unchanged_texts_are_the_same_object():
     assert read[1] is cleaned[1]
 
 
-APPROVALS = [
-    "All good",
-    "all good thanks",
-    "Everything was fine.",
-    "All fine, thanks",
-    "All ok",
-    "everything went smoothly",
-    "So far so good",
-    "It was great",
-    "Everything was perfect, thank you 👍",
-    "All in all, it was good",
-]
-LUKEWARM = ["Fine", "It was ok", "it was fine", "Service was average.", "just okay"]
-#: Asked, negated, or more than an approval: left to the models as written.
-NOT_APPROVALS = [
-    "ok",
-    "Everything was fine?",
-    "Everything was fine until it broke",
-    "Everything was not fine",
-    "all good until the bill came",
-    "Good luck getting a refund",
-    "Great, another delay",
-]
-
-
-@pytest.mark.parametrize("text", APPROVALS)
-def test_a_whole_answer_that_approves_reads_as_good_news(text):
-    assert short_answers_as_meant(clean_texts([text])) == [GOOD_NEWS]
-
-
-@pytest.mark.parametrize("text", LUKEWARM)
-def test_a_lukewarm_whole_answer_reads_ok(text):
-    assert short_answers_as_meant(clean_texts([text])) == ["ok"]
-
-
-@pytest.mark.parametrize("text", NOT_APPROVALS)
-def test_asked_negated_or_longer_answers_are_left_as_written(text):
-    cleaned = clean_texts([text])
-    assert short_answers_as_meant(cleaned)[0] is cleaned[0]
-
-
-def test_approvals_read_positive(backend):
-    """Before 2026.11.6 the embedding backend read "Everything was fine" as negative (0.73)
-    and "All good" as neutral, so such answers could open a case; it read "It was ok" as
-    negative (0.62)."""
-    results = backend.sentiment(APPROVALS)
-    assert [r.label for r in results] == ["positive"] * len(APPROVALS), results
-    lukewarm = backend.sentiment(LUKEWARM)
-    assert [r.label for r in lukewarm] == ["neutral"] * len(LUKEWARM), lukewarm
-
-
 def test_replace_rows_swaps_exactly_the_named_rows():
     matrix = sparse.csr_matrix(np.arange(12, dtype=np.float32).reshape(4, 3))
     new = sparse.csr_matrix(np.full((2, 3), -1.0, dtype=np.float32))
@@ -174,40 +122,3 @@ def test_theme_blocks_survive_stacking_and_subsets(backend):
     assert (both.hashed != both.hashed_for_themes).nnz > 0  # sentiment reads GOOD_NEWS
     first = both.subset(np.array([0]))
     assert (first.hashed_for_themes != solved.hashed_for_themes).nnz == 0
-
-
-@pytest.mark.parametrize(
-    ("text", "read"),
-    [
-        ("Delivery was fine", "ok"),
-        ("The staff were ok, but the room was dirty", "ok, but the room was dirty"),
-        ("Great food. Service was ok.", "Great food. ok."),
-        ("the delivery guy was fine and friendly", "ok and friendly"),
-    ],
-)
-def test_a_clause_that_calls_one_thing_fine_reads_ok(text, read):
-    assert short_answers_as_meant(clean_texts([text])) == [read]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "nothing was fine",
-        "The delivery was not fine",
-        "Everything was fine until it broke",
-        "We had a fine dinner",
-        "The fine was unfair",
-        "I think it was ok I guess",
-    ],
-)
-def test_denied_or_unfinished_fine_clauses_are_left_as_written(text):
-    cleaned = clean_texts([text])
-    assert short_answers_as_meant(cleaned)[0] is cleaned[0]
-
-
-def test_fine_is_not_a_complaint_and_the_rest_of_the_text_still_counts(backend):
-    """Before 2026.11.6 the embedding backend read "Checkout was fine" as negative (0.77)."""
-    fine = ["Delivery was fine", "Checkout was fine", "The app works fine", "The staff were ok"]
-    assert [r.label for r in backend.sentiment(fine)] == ["neutral"] * len(fine)
-    mixed = backend.sentiment(["The staff were ok, but the room was dirty"])[0]
-    assert mixed.label == "negative", mixed

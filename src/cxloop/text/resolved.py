@@ -1,4 +1,4 @@
-"""Good news in problem words, and short answers that approve, read as meant by the sentiment heads.
+"""A problem the customer says was solved reads as good news to the sentiment heads.
 
 "My issue was resolved", "they fixed the problem", "got my refund within 3 days": word by
 word these are complaints (issue, problem, refund), and the shipped heads read them so
@@ -13,12 +13,8 @@ one fixed my problem", "they said it was fixed", "that might have solved it", "I
 fixed"), when it is a question, or when the customer had to wait or chase for it ("finally
 got my refund after six weeks").
 
-An answer that only approves ("All good", "Everything was fine", "all ok thanks", "so far
-so good") reads the same way (:func:`short_answers_as_meant`, weights 2026.11.6): MiniLM
-called "All good" neutral and "Everything was fine" *negative* (P 0.73), so a satisfied
-customer could open a case. Only whole answers count: "everything was fine until it broke"
-is not one. A lukewarm whole answer ("It was ok", "fine", "average") reads "ok", which both
-backends call neutral: MiniLM had called "It was ok" negative (P 0.62).
+Short answers that approve, are lukewarm or complain in few words are read by
+:mod:`cxloop.text.short_answers`; :func:`sentiment_view` applies both.
 """
 
 from __future__ import annotations
@@ -30,6 +26,7 @@ import numpy as np
 from scipy import sparse
 
 from cxloop.text.features import GOOD_NEWS
+from cxloop.text.short_answers import short_answers_as_meant
 
 _SUBJECT = (
     r"(?:(?:my|the|our|this|that|your|their|all|any) )?"
@@ -82,63 +79,6 @@ _HARD_WON_RE = re.compile(
 )
 _CLAUSE_END = re.compile(r"[.!?;,]|\bbut\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!;]")
-#: A whole answer that only approves. "Everything"/"all" may say fine or ok; "it"/"that"/
-#: "service" must say more than ok ("it was ok" is lukewarm: ``_LUKEWARM_RE``).
-_APPROVAL_RE = re.compile(
-    r"\W*(?:"
-    r"(?:everything|all|it all|all in all|overall|all round)(?:,? (?:it|everything))?"
-    r"(?: (?:was|is|went|has been|seems|seemed|looks|looked|'s))?"
-    r"(?: (?:all|very|really|just|pretty|absolutely|totally|perfectly|so))?"
-    r" (?:good|fine|ok|okay|alright|all right|great|perfect|smooth|smoothly|well|excellent|"
-    r"spot on|as expected|sorted)"
-    r"|(?:(?:it|that|this|service|the service|experience|the experience)"
-    r"(?: (?:was|is|went|has been|'s))? )?"
-    r"(?:all |very |really |just |absolutely |perfectly )?"
-    r"(?:good|great|perfect|excellent|smooth|all good|all fine)"
-    r"|so far so good"
-    r")(?:(?:,|\.|!)* (?:thanks?|thank you|thankyou|cheers|ta|thx))?[^\w?]*",
-    re.IGNORECASE,
-)
-#: A whole answer that is lukewarm: neither a complaint nor praise.
-_LUKEWARM_RE = re.compile(
-    r"\W*(?:(?:it|that|this|service|the service|experience|the experience)"
-    r"(?: (?:was|is|'s|seemed|seems))? )?(?:just |pretty |quite |mostly )?"
-    r"(?:ok|okay|fine|alright|all right|average|so-so|so so|meh|satisfactory|acceptable|"
-    r"adequate|decent)[^\w?]*",
-    re.IGNORECASE,
-)
-LUKEWARM = "ok"
-#: A clause that calls one thing fine or ok ("Delivery was fine", "the staff were ok, but the
-#: room was dirty"): up to three words of subject, a verb, the lukewarm word, then the end
-#: of the clause. Both backends read such clauses as complaints (`embedding` P(negative)
-#: 0.60-0.84 for "Delivery was fine", "Checkout was fine", "The app works fine"), since in
-#: the reviews they learnt from "X was fine" mostly comes before a "but". Denied ("was not
-#: fine"), negated subjects ("nothing was fine") and clauses that go on ("fine until it
-#: broke") are left as written.
-_LUKEWARM_CLAUSE_RE = re.compile(
-    r"(?:^|(?<=[.!;,:] )|(?<=\bbut )|(?<=\band ))"
-    r"(?!(?:nothing|none|no|nobody|no one|not|never)\b)"
-    r"(?:(?:the|my|our|your|their|its|this|that|his|her) )?(?:[\w'-]+ ){0,2}?[\w'-]+ "
-    r"(?:was|were|is|are|seemed|seems|works|worked|went|looks|looked|tastes|tasted)"
-    r" (?:just |pretty |quite |mostly |generally |all )?"
-    r"(?:fine|ok|okay|alright|all right|average|adequate|decent|acceptable|satisfactory|so-so)"
-    r"(?=[.!;,:]|$| but\b| though\b| however\b| and\b)",
-    re.IGNORECASE,
-)
-#: Every ``_LUKEWARM_CLAUSE_RE`` match holds one of these (on the lowered text; the word
-#: always follows a space, which keeps "book" and "token" from running the expression).
-_LUKEWARM_WORDS = (
-    " fine",
-    " ok",
-    " alright",
-    " all right",
-    " average",
-    " adequate",
-    " decent",
-    " acceptable",
-    " satisfactory",
-    " so-so",
-)
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -161,30 +101,6 @@ def resolved_as_good(cleaned: Sequence[str]) -> list[str]:
             text = text if rewritten == text else rewritten
         out.append(text)
     return out
-
-
-def _short_answer(text: str) -> str:
-    if text == LUKEWARM:
-        return text
-    if len(text) <= 60:
-        if _APPROVAL_RE.fullmatch(text):
-            return GOOD_NEWS
-        if _LUKEWARM_RE.fullmatch(text):
-            return LUKEWARM
-    lowered = text.lower()
-    if any(word in lowered for word in _LUKEWARM_WORDS):
-        rewritten = _LUKEWARM_CLAUSE_RE.sub(LUKEWARM, text)
-        if rewritten != text:
-            return rewritten
-    return text
-
-
-def short_answers_as_meant(cleaned: Sequence[str]) -> list[str]:
-    """``cleaned`` with each whole answer that only approves replaced by ``GOOD_NEWS``, each
-    lukewarm one by "ok" (only texts of at most 60 characters are whole answers), and in any
-    other text each clause that calls one thing fine or ok by "ok"; an unchanged text is the
-    same object."""
-    return [_short_answer(text) for text in cleaned]
 
 
 def replace_rows(

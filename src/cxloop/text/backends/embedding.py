@@ -66,6 +66,7 @@ class EmbeddingFeaturizer:
         rewritten = [read[i] for i in changed]
         themes = dense.copy()
         dense[changed] = self.encoder.encode(rewritten)
+        known[changed] = True  # a rewritten answer ("10/10") says something, in words
         dense[~known] = 0.0
         return FeatureBlocks(
             replace_rows(hashed, changed, hashed_ngrams(rewritten)),

@@ -69,6 +69,7 @@ class FastFeaturizer:
         if themes is None:
             themes = self.static.from_counts(counts)
         rewritten = [read[i] for i in changed]
+        known[changed] = True  # a rewritten answer ("10/10") says something, in words
         counts = replace_rows(counts, changed, self.static.word_counts(rewritten))
         return FeatureBlocks(
             replace_rows(hashed, changed, hashed_ngrams(rewritten)),

@@ -1,0 +1,209 @@
+"""Short survey answers, and the few-word verdicts inside longer ones, read as meant.
+
+Survey comments are short, and both backends learnt from reviews, tweets and bank queries,
+where such phrases mean something else. Scored by hand (weights 2026.11.5):
+
+* "Everything was fine" read as a complaint (`embedding` P(negative) 0.73), "All good" as
+  neutral: a satisfied customer could open a case. A whole answer that only approves now
+  reads "very satisfied" (``GOOD_NEWS``).
+* "It was ok" read as a complaint (0.62); "Delivery was fine" and "Checkout was fine" too
+  (0.60, 0.77), since in reviews "X was fine" mostly comes before a "but". A lukewarm whole
+  answer, or a clause that calls one thing fine or ok, now reads "ok", which both backends
+  call neutral, and the rest of the text decides.
+* "Not the best" read as praise by both backends, "Not great" by `fast` (0.84), "Never
+  again" by `embedding`, and "Would not recommend" as neutral. Praise said not to hold, and a
+  customer who will not come back or recommend, now read "very unhappy" (``BAD_NEWS``).
+* "Could be better", "Needs improvement" and "Room for improvement" read as neutral or
+  praise. They now read "disappointed" (``MILD_BAD_NEWS``): a mild complaint.
+* A rating given in words ("10/10", "1 star", "4 out of 5") carried no evidence, or the
+  wrong one ("1 star" neutral). It now reads as good news, "ok" or bad news by its value.
+
+Only the *sentiment* view is rewritten (:func:`cxloop.text.resolved.sentiment_view`); themes
+read the text as written. Each rule was checked by hand on cases that must stay as written
+(tests/text/test_short_answers.py): questions, denials ("was not fine", "nothing was fine"),
+clauses that go on ("fine until it broke"), "one of the best if not the best", dates
+("on 2/5").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from cxloop.text.features import GOOD_NEWS
+
+#: What a clear complaint in few words is rewritten to (both backends: P(negative) 0.92 and
+#: 0.86), and a mild one (0.69 and 0.87).
+BAD_NEWS = "very unhappy"
+MILD_BAD_NEWS = "disappointed"
+#: A whole answer that only approves. "Everything"/"all" may say fine or ok; "it"/"that"/
+#: "service" must say more than ok ("it was ok" is lukewarm: ``_LUKEWARM_RE``).
+_APPROVAL_RE = re.compile(
+    r"\W*(?:"
+    r"(?:everything|all|it all|all in all|overall|all round)(?:,? (?:it|everything))?"
+    r"(?: (?:was|is|went|has been|seems|seemed|looks|looked|'s))?"
+    r"(?: (?:all|very|really|just|pretty|absolutely|totally|perfectly|so))?"
+    r" (?:good|fine|ok|okay|alright|all right|great|perfect|smooth|smoothly|well|excellent|"
+    r"spot on|as expected|sorted)"
+    r"|(?:(?:it|that|this|service|the service|experience|the experience)"
+    r"(?: (?:was|is|went|has been|'s))? )?"
+    r"(?:all |very |really |just |absolutely |perfectly )?"
+    r"(?:good|great|perfect|excellent|smooth|all good|all fine)"
+    r"|so far so good"
+    r")(?:(?:,|\.|!)* (?:thanks?|thank you|thankyou|cheers|ta|thx))?[^\w?]*",
+    re.IGNORECASE,
+)
+#: A whole answer that is lukewarm: neither a complaint nor praise.
+_LUKEWARM_RE = re.compile(
+    r"\W*(?:(?:it|that|this|service|the service|experience|the experience)"
+    r"(?: (?:was|is|'s|seemed|seems))? )?(?:just |pretty |quite |mostly )?"
+    r"(?:ok|okay|fine|alright|all right|average|so-so|so so|meh|satisfactory|acceptable|"
+    r"adequate|decent|as expected)[^\w?]*",
+    re.IGNORECASE,
+)
+LUKEWARM = "ok"
+#: A clause that calls one thing fine or ok ("Delivery was fine", "the staff were ok, but the
+#: room was dirty"): up to three words of subject, a verb, the lukewarm word, then the end
+#: of the clause. Both backends read such clauses as complaints (`embedding` P(negative)
+#: 0.60-0.84 for "Delivery was fine", "Checkout was fine", "The app works fine"), since in
+#: the reviews they learnt from "X was fine" mostly comes before a "but". Denied ("was not
+#: fine"), negated subjects ("nothing was fine") and clauses that go on ("fine until it
+#: broke") are left as written.
+_LUKEWARM_CLAUSE_RE = re.compile(
+    r"(?:^|(?<=[.!;,:] )|(?<=\bbut )|(?<=\band ))"
+    r"(?!(?:nothing|none|no|nobody|no one|not|never)\b)"
+    r"(?:(?:the|my|our|your|their|its|this|that|his|her) )?(?:[\w'-]+ ){0,2}?[\w'-]+ "
+    r"(?:was|were|is|are|seemed|seems|works|worked|went|looks|looked|tastes|tasted)"
+    r" (?:just |pretty |quite |mostly |generally |all )?"
+    r"(?:fine|ok|okay|alright|all right|average|adequate|decent|acceptable|satisfactory|so-so)"
+    r"(?=[.!;,:]|$| but\b| though\b| however\b| and\b)",
+    re.IGNORECASE,
+)
+#: Every ``_LUKEWARM_CLAUSE_RE`` match holds one of these (on the lowered text; the word
+#: always follows a space, which keeps "book" and "token" from running the expression).
+_LUKEWARM_WORDS = (
+    " fine",
+    " ok",
+    " alright",
+    " all right",
+    " average",
+    " adequate",
+    " decent",
+    " acceptable",
+    " satisfactory",
+    " so-so",
+)
+
+
+#: Praise said not to hold ("not great", "wasn't helpful", "not the best", "never happy"),
+#: and a customer who will not come back or recommend. "If not the best" is praise.
+_BAD_NEWS_RE = re.compile(
+    r"(?<!\bif )\b(?:not|never)(?: (?:very|that|so|too|really|particularly|exactly|at all))?"
+    r" (?:great|good|the best|happy|impressed|satisfied|pleased|helpful|friendly|worth it|"
+    r"worth the (?:money|price|wait)|recommended|acceptable|professional)\b"
+    r"|(?<=[a-z])n't(?: (?:very|that|so|too|really|particularly|exactly))?"
+    r" (?:great|good|the best|happy|impressed|satisfied|pleased|helpful|friendly|worth it|"
+    r"worth the (?:money|price|wait)|acceptable|professional)\b"
+    r"|\b(?:would|will|wo|could|shall)(?:n'?t| not| never) (?:ever )?(?:recommend|return|"
+    r"come back|go back|buy (?:again|from)|order (?:again|from)|use (?:again|them|you|it)|"
+    r"fly (?:again|with)|stay (?:again|here|there)|be back|be returning|shop (?:here|there|again))"
+    r"|\bnever again\b|\b(?:do not|don'?t) (?:recommend|buy|order|bother|waste)\b",
+    re.IGNORECASE,
+)
+_BAD_NEWS_WORDS = ("not ", "n't ", "never")
+#: ...and one of these: the expression is slow, and most negations negate something else.
+_BAD_NEWS_TARGETS = (
+    "great",
+    "good",
+    "best",
+    "happy",
+    "impress",
+    "satisf",
+    "pleas",
+    "helpful",
+    "friendly",
+    "worth",
+    "recommend",
+    "accept",
+    "profession",
+    "return",
+    "back",
+    "again",
+    "buy",
+    "order",
+    "use",
+    "fly",
+    "stay",
+    "shop",
+    "bother",
+    "waste",
+)
+
+
+def _bad_news(match: re.Match[str]) -> str:
+    # "wasn't helpful" keeps its verb: "was very unhappy"
+    return " " + BAD_NEWS if match.group(0).startswith("n't") else BAD_NEWS
+
+
+#: A wish for better: a mild complaint.
+_IMPROVE_RE = re.compile(
+    r"\b(?:could|can|should|must) (?:be|do|get) (?:a (?:lot|bit|little) |much |way )?better"
+    r"(?=[.!;,]|$| but\b| and\b| though\b)"
+    r"|\bneeds? (?:some |a lot of |lots of |more )?(?:improvement|improving|work)\b"
+    r"|\broom for improvement\b|\b(?:could|should|must|needs? to) improve\b",
+    re.IGNORECASE,
+)
+_IMPROVE_WORDS = ("better", "improv", "work")
+#: A rating that opens the answer: "10/10 would recommend", "1 star.", "4 out of 5". Only
+#: at the start: inside a review a rating is often reported or denied ("the only reason I
+#: didn't give it 5 stars"), and a date ("2/5/2024") or a hotel's class ("5 star hotel") is
+#: no rating.
+_RATING_RE = re.compile(
+    r"^\W*"
+    r"(?P<value>10|\d(?:\.\d)?) ?(?:(?:/ ?|out of |outta )(?P<scale>10|5|five|ten)"
+    r"|(?P<stars>stars?)(?! (?:hotel|restaurant|resort)))(?![/\d\w])(?! of\b)",
+    re.IGNORECASE,
+)
+_RATING_WORDS = ("/", "star", "out of", "outta")
+
+
+def _rating(match: re.Match[str]) -> str:
+    value = float(match.group("value"))
+    scale = 5.0 if match.group("stars") or match.group("scale") in ("5", "five") else 10.0
+    if value > scale:
+        return match.group(0)
+    share = value / scale
+    if share >= 0.75:
+        return GOOD_NEWS
+    return BAD_NEWS if share <= 0.45 else LUKEWARM
+
+
+def _short_answer(text: str) -> str:
+    if text in (LUKEWARM, GOOD_NEWS, BAD_NEWS, MILD_BAD_NEWS):
+        return text
+    if len(text) <= 60:
+        if _APPROVAL_RE.fullmatch(text):
+            return GOOD_NEWS
+        if _LUKEWARM_RE.fullmatch(text):
+            return LUKEWARM
+    read, lowered = text, text.lower()
+    if any(word in lowered for word in _RATING_WORDS):
+        read = _RATING_RE.sub(_rating, read)
+    if any(word in lowered for word in _BAD_NEWS_WORDS) and any(
+        word in lowered for word in _BAD_NEWS_TARGETS
+    ):
+        read = _BAD_NEWS_RE.sub(_bad_news, read)
+    if any(word in lowered for word in _IMPROVE_WORDS):
+        read = _IMPROVE_RE.sub(MILD_BAD_NEWS, read)
+    if any(word in lowered for word in _LUKEWARM_WORDS):
+        read = _LUKEWARM_CLAUSE_RE.sub(LUKEWARM, read)
+    return text if read == text else read
+
+
+def short_answers_as_meant(cleaned: Sequence[str]) -> list[str]:
+    """``cleaned`` as the sentiment heads read it: a whole answer (at most 60 characters)
+    that only approves becomes ``GOOD_NEWS`` and a lukewarm one "ok"; in any text, a rating
+    becomes good news, "ok" or bad news by its value, praise said not to hold and "would not
+    recommend" become ``BAD_NEWS``, a wish for better ``MILD_BAD_NEWS``, and a clause that
+    calls one thing fine or ok becomes "ok". An unchanged text is the same object."""
+    return [_short_answer(text) for text in cleaned]
