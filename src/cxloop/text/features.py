@@ -84,10 +84,10 @@ CX_CUES: dict[str, str] = {
 }
 _COMPILED_CUES = {name: re.compile(pattern, re.MULTILINE) for name, pattern in CX_CUES.items()}
 #: What the models read in place of good news said in problem words: a problem said to be
-#: absent ("no complaints", here), or solved, or an answer that only approves
-#: (:mod:`cxloop.text.resolved`). Until weights 2026.11.6 this was "all good", which MiniLM
-#: reads as neutral (P(positive) 0.29): the embedding backend called "no complaints" neutral.
-#: Both backends read "very satisfied" as positive (0.94 and 0.99).
+#: absent ("no complaints", here), solved (:mod:`cxloop.text.resolved`), or an answer that
+#: only approves (:mod:`cxloop.text.short_answers`). Until weights 2026.11.6 this was "all
+#: good", which MiniLM reads as neutral (P(positive) 0.29): the embedding backend called "no
+#: complaints" neutral. Both backends read "very satisfied" as positive (0.94 and 0.99).
 GOOD_NEWS = "very satisfied"
 #: A problem said to be absent ("no complaints", "never had a problem", "can't fault them",
 #: "not bad at all"): survey comments say this often, and read word by word it is a complaint
