@@ -370,17 +370,19 @@ def _if_it_fits(
     """
     if head is None or head.coef_ is None:
         return head
-    expected = width + (len(SENTIMENT_LABELS) if isinstance(head, SentimentHead) else 0)
-    if head.coef_.shape[1] == expected:
+    # a sentiment head also reads the base's log-probabilities, one column per label
+    fitted_width = head.coef_.shape[1]
+    if isinstance(head, SentimentHead):
+        fitted_width -= len(SENTIMENT_LABELS)
+    if fitted_width == width:
         return head
-    version = stored.version if stored is not None else "?"
     log.warning(
         "the taught %s model %s was fitted on features of another size (%d, the backend now "
         "gives %d) and is not applied; teach again ('cxloop text teach') to refit it on the "
         "stored examples",
         task,
-        version,
-        head.coef_.shape[1] - (expected - width),
+        stored.version if stored is not None else "?",
+        fitted_width,
         width,
     )
     return None

@@ -202,8 +202,9 @@ def _short_answer(text: str) -> str:
 
 def short_answers_as_meant(cleaned: Sequence[str]) -> list[str]:
     """``cleaned`` as the sentiment heads read it: a whole answer (at most 60 characters)
-    that only approves becomes ``GOOD_NEWS`` and a lukewarm one "ok"; in any text, a rating
-    becomes good news, "ok" or bad news by its value, praise said not to hold and "would not
-    recommend" become ``BAD_NEWS``, a wish for better ``MILD_BAD_NEWS``, and a clause that
-    calls one thing fine or ok becomes "ok". An unchanged text is the same object."""
+    that only approves becomes ``GOOD_NEWS`` and a lukewarm one "ok"; a rating that opens a
+    text becomes good news, "ok" or bad news by its value; anywhere in a text, praise said
+    not to hold and "would not recommend" become ``BAD_NEWS``, a wish for better
+    ``MILD_BAD_NEWS``, and a clause that calls one thing fine or ok becomes "ok". An
+    unchanged text is the same object."""
     return [_short_answer(text) for text in cleaned]
