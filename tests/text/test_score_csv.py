@@ -10,7 +10,7 @@ import pytest
 from test_pipeline_support import KeywordBackend
 
 from cxloop.errors import InputError
-from cxloop.text import score
+from cxloop.text import score_input
 from cxloop.text.csv_chunks import NotPlainCsv, plain_csv_chunks
 from cxloop.text.score import score_file
 
@@ -32,7 +32,7 @@ def _pandas_only(monkeypatch: pytest.MonkeyPatch) -> None:
         raise NotPlainCsv("forced")
         yield  # a generator, like the function it replaces
 
-    monkeypatch.setattr(score, "plain_csv_chunks", refuse)
+    monkeypatch.setattr(score_input, "plain_csv_chunks", refuse)
 
 
 @pytest.mark.parametrize("name", sorted(AWKWARD))
@@ -81,7 +81,7 @@ def test_a_later_row_with_too_many_fields_names_its_line(tmp_path: Path) -> None
     src = tmp_path / "in.csv"
     src.write_text("id,comment\n1,fine\n2,too,many\n")
     with pytest.raises(InputError, match="line 3: 3 fields"):
-        score_file(src, "comment", tmp_path / "out.csv", backend=KeywordBackend())
+        next(plain_csv_chunks(src, ",", 10))
 
 
 def test_long_fields_are_read(tmp_path: Path) -> None:

@@ -111,6 +111,13 @@ def score(
             f"[green]scored {result.rows:,} rows[/green] in {result.seconds:.1f}s "
             f"({result.per_second:,.0f}/s, backend {result.backend}) -> {result.output}"
         )
+        if result.rejected:
+            err_console.print(
+                f"[yellow]{result.rejected:,} line(s) could not be read as rows and were not "
+                f"scored[/yellow] ({result.rejected_summary}). They are kept in "
+                f"{result.rejected_file}: mend them and score that file again.",
+                soft_wrap=True,
+            )
         return
     print_object(
         {
@@ -122,6 +129,8 @@ def score(
             "workers": result.workers,
             "seconds": round(result.seconds, 3),
             "per_second": round(result.per_second, 1),
+            "rejected": result.rejected,
+            "rejected_file": result.rejected_file,
         },
         fmt,
     )
@@ -256,12 +265,20 @@ def _progress(fmt: OutputFormat, *columns: Any) -> Any:
 
 
 def _column_texts(input_file: Path, text_column: str) -> list[str | None]:
-    from cxloop.text.score import read_chunks, require_columns
+    from cxloop.text.score import require_columns
+    from cxloop.text.score_input import Rejected, read_chunks
 
     texts: list[str | None] = []
-    for frame in read_chunks(input_file, 50_000):
+    rejected = Rejected()
+    for frame in read_chunks(input_file, 50_000, rejected):
         require_columns(list(frame.columns), (text_column,), input_file.name)
         texts += [v if isinstance(v, str) else None for v in frame[text_column].tolist()]
+    if rejected.lines:
+        err_console.print(
+            f"[yellow]skipped {len(rejected.lines):,} line(s) of {input_file.name} that are not "
+            f"rows[/yellow] ({rejected.summary()})",
+            soft_wrap=True,
+        )
     return texts
 
 

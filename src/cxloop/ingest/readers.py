@@ -146,7 +146,7 @@ def detect_encoding(sample: bytes) -> str:
         return "latin-1"
 
 
-def _sniff_delimiter(first_line: str) -> str:
+def sniff_delimiter(first_line: str) -> str:
     """The candidate delimiter that splits the header line into the most fields."""
     counts = {}
     for delim in _DELIMITERS:
@@ -234,7 +234,7 @@ def _open_csv(path: Path, encoding: str | None, delimiter: str | None) -> TableR
                 if line.strip():
                     first = line
                     break
-        delimiter = _sniff_delimiter(first)
+        delimiter = sniff_delimiter(first)
     size = path.stat().st_size
 
     def rows_with_numbers(fh: BinaryIO) -> Iterator[tuple[int, list[str] | None, str | None]]:

@@ -11,14 +11,15 @@ skipped, a UTF-8 byte-order mark is dropped, undecodable bytes become U+FFFD.
 Files whose reading pandas would interpret rather than split — duplicate or empty column
 names (pandas renames them), a first row with one field more than the header (pandas makes
 it the index) — raise :class:`NotPlainCsv` before anything is written, and the caller uses
-the pandas path for them. A later row with too many fields is an error naming its line.
+the pandas path for them. A later row with too many fields is handed back with its line
+number (``reject``), or is an error naming its line.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,15 +43,24 @@ class CsvChunk:
         return [row[index] for row in self.rows]
 
 
-def _open(path: Path) -> Any:
-    return path.open(encoding="utf-8-sig", errors="replace", newline="")
-
-
-def plain_csv_chunks(path: Path, sep: str, chunk_rows: int) -> Iterator[CsvChunk]:
+def plain_csv_chunks(
+    path: Path,
+    sep: str,
+    chunk_rows: int,
+    *,
+    encoding: str = "utf-8-sig",
+    reject: Callable[[int, str, str], None] | None = None,
+) -> Iterator[CsvChunk]:
     """Chunks of at most ``chunk_rows`` rows; one empty chunk for a header-only file.
 
     Raises :class:`NotPlainCsv` (before yielding anything) for files pandas would interpret.
+    A row with more fields than the header goes to ``reject(line, reason, raw)``; without
+    ``reject`` it is an error naming its line.
     """
+
+    def _open(path: Path) -> Any:
+        return path.open(encoding=encoding, errors="replace", newline="")
+
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # a 100 KB comment is fine
     try:
         with _open(path) as handle:
@@ -73,13 +83,16 @@ def plain_csv_chunks(path: Path, sep: str, chunk_rows: int) -> Iterator[CsvChunk
             for row in reader:
                 if not row:
                     continue
-                if len(row) != width:
-                    if len(row) > width:
+                if len(row) > width:
+                    reason = f"{len(row)} fields, the header has {width}"
+                    if reject is None:
                         raise InputError(
-                            f"{path.name} line {reader.line_num}: {len(row)} fields, "
-                            f"the header has {width}",
+                            f"{path.name} line {reader.line_num}: {reason}",
                             hint="check the quoting of that line",
                         )
+                    reject(reader.line_num, reason, sep.join(row))
+                    continue
+                if len(row) < width:
                     row += [""] * (width - len(row))
                 rows.append(row)
                 if len(rows) >= chunk_rows:

@@ -4,7 +4,9 @@ Analysts try the engine on their own export in one line. The file is streamed in
 (CSV, TSV, JSONL and Parquet; JSON arrays and Excel are read whole), every input column is
 written back unchanged and the engine's columns are appended, so the output joins back to
 anything else the analyst has. A row whose text is empty or unreadable is scored ``neutral``
-with zero confidence rather than dropped: the output has exactly the input's rows.
+with zero confidence rather than dropped. A line that cannot become a row at all (too many
+CSV fields, broken JSON) is written to ``OUT.rejected.csv`` with its line number and reason
+(:mod:`cxloop.text.score_input`), so every input line is in one file or the other.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from cxloop.errors import InputError
-from cxloop.text.csv_chunks import CsvChunk, NotPlainCsv, plain_csv_chunks, render_csv
+from cxloop.text.csv_chunks import CsvChunk, render_csv
 from cxloop.text.engine_cache import load_engine
 from cxloop.text.journey import Journey, JourneyContext
 from cxloop.text.pipeline import BackendSpec, TextEngine, TextItem, map_batches
+from cxloop.text.score_input import Rejected, format_of, input_chunks, rejected_path
 from cxloop.text.types import TextAnalysis, ThemeDefinition
 
 #: The columns ``score`` appends, in order.
@@ -33,16 +36,6 @@ OUTPUT_COLUMNS = (
     "signals",
     "language",
 )
-READ_FORMATS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".xlsx": "excel",
-}
 WRITE_FORMATS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -65,75 +58,12 @@ def require_columns(names: Sequence[Any], wanted: Sequence[str | None], source: 
             )
 
 
-def _format_of(path: Path, table: dict[str, str], what: str) -> str:
-    fmt = table.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(
-            f"cannot {what} '{path.name}': unknown file type '{path.suffix or '(none)'}'",
-            hint=f"use one of: {', '.join(sorted(table))}",
-        )
-    return fmt
-
-
-def read_chunks(path: Path, chunk_rows: int) -> Iterator[Any]:
-    """DataFrames of at most ``chunk_rows`` rows; CSV/TSV values are kept as text exactly."""
-    import pandas as pd
-
-    if not path.is_file():
-        raise InputError(f"input file not found: {path}", hint="check the path")
-    fmt = _format_of(path, READ_FORMATS, "read")
-    try:
-        if fmt in ("csv", "tsv"):
-            yield from pd.read_csv(
-                path,
-                sep="," if fmt == "csv" else "\t",
-                dtype=str,
-                keep_default_na=False,
-                chunksize=chunk_rows,
-                encoding="utf-8",
-                encoding_errors="replace",
-            )
-        elif fmt == "jsonl":
-            yield from pd.read_json(path, lines=True, chunksize=chunk_rows, dtype=False)
-        elif fmt == "json":
-            yield pd.read_json(path, dtype=False)
-        elif fmt == "excel":
-            yield pd.read_excel(path, dtype=str, keep_default_na=False)
-        else:
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
-                yield batch.to_pandas()
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read '{path.name}' as {fmt}: {exc}",
-            hint="check the file type and that the file is complete",
-        ) from exc
-
-
-def _input_chunks(path: Path, output_fmt: str, chunk_rows: int) -> Iterator[Any]:
-    """:class:`CsvChunk` s for a plain CSV/TSV scored into CSV/TSV (no pandas needed), else
-    DataFrames from :func:`read_chunks`."""
-    fmt = READ_FORMATS.get(path.suffix.lower())
-    if path.is_file() and fmt in ("csv", "tsv") and output_fmt in ("csv", "tsv"):
-        plain = plain_csv_chunks(path, "," if fmt == "csv" else "\t", chunk_rows)
-        try:
-            first = next(plain)
-        except NotPlainCsv:
-            pass  # duplicate names, an index column...: pandas reads it as before
-        else:
-            yield first
-            yield from plain
-            return
-    yield from read_chunks(path, chunk_rows)
-
-
 class _Writer:
     """Appends scored chunks to the output file in its format."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.fmt = _format_of(path, WRITE_FORMATS, "write")
+        self.fmt = format_of(path, WRITE_FORMATS, "write")
         self.started = False
         self._parquet: Any = None
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -297,6 +227,10 @@ class ScoreResult:
     model_version: str
     workers: int
     seconds: float
+    #: Input lines that could not become rows (not scored), kept in ``rejected_file``.
+    rejected: int = 0
+    rejected_file: str | None = None
+    rejected_summary: str = ""
 
     @property
     def per_second(self) -> float:
@@ -334,9 +268,10 @@ def score_file(
     writer = _Writer(output_path)
     columns = _ChunkColumns(text_column, title_column, channel_column, redact_text, writer.fmt)
     rows = 0
+    rejected = Rejected()
 
     def chunks() -> Iterator[tuple[int, tuple[Any, _ChunkColumns]]]:
-        for frame in _input_chunks(input_path, writer.fmt, chunk_rows):
+        for frame in input_chunks(input_path, writer.fmt, chunk_rows, rejected):
             names = frame.header if isinstance(frame, CsvChunk) else list(frame.columns)
             require_columns(names, (text_column, title_column, channel_column), input_path.name)
             yield len(frame.rows if isinstance(frame, CsvChunk) else frame), (frame, columns)
@@ -351,8 +286,14 @@ def score_file(
                 on_rows(n_rows)
     finally:
         writer.close()
+        kept = _keep_rejected(rejected, output_path)
     if not writer.started:
         raise InputError(f"{input_path.name} has no rows to score")
+    if rows == 0 and rejected.lines:
+        raise InputError(
+            f"no line of {input_path.name} could be read as a row ({rejected.summary()})",
+            hint=f"the lines are in {kept}; check the file type, delimiter and quoting",
+        )
     return ScoreResult(
         input=str(input_path),
         output=str(output_path),
@@ -361,4 +302,18 @@ def score_file(
         model_version=engine.model_version,
         workers=workers,
         seconds=time.perf_counter() - started,
+        rejected=len(rejected.lines),
+        rejected_file=str(kept) if kept else None,
+        rejected_summary=rejected.summary(),
     )
+
+
+def _keep_rejected(rejected: Rejected, output_path: Path) -> Path | None:
+    """Write the rejected lines next to the output; remove a file an earlier run left there,
+    which would otherwise describe lines this run read."""
+    path = rejected_path(output_path)
+    if rejected.lines:
+        rejected.write(path)
+        return path
+    path.unlink(missing_ok=True)
+    return None
