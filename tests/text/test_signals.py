@@ -20,6 +20,17 @@ from cxloop.text.signals import detect_signals, words_of
         "I will take my business elsewhere",
         "please close my account",
         "won't be renewing",
+        "I'm switching to another bank.",
+        "Going to switch providers after this.",
+        "I'm done with you guys. Cancelling today.",
+        "I've decided to leave.",
+        "I switched to Verizon last week",
+        "looking for other providers",
+        "this is the last time I order here",
+        "My plan renewed without asking. I want to cancel it.",
+        "Your fees are a joke. I'm cancelling.",
+        "I'm thinking of cancelling.",
+        "considering leaving after this",
     ],
 )
 def test_churn_risk(text: str) -> None:
@@ -34,6 +45,22 @@ def test_churn_risk(text: str) -> None:
         "they cancelled my delivery slot",
         "great service, thank you",
         "can I change my seat?",
+        # found in public reviews, tweets and bank queries before the patterns were narrowed
+        "The last time I went we were seated at a table in a corridor",
+        "I am leaving for vacation tomorrow",
+        "Less than 80 tickets left for the weekender",
+        "I leave you alone for 5 minutes",
+        "Why switch to vegetarianism?",
+        "How do I switch to a different currency?",
+        "I switched to the new app and it is great",
+        "I want to cancel a transaction.",
+        "I need to cancel my recent transfer, I made a mistake",
+        "I made a transfer in error and need to cancel it",
+        "A transfer has been made in my account that I need to cancel.",
+        "My card was stolen, please cancel the card",
+        "Go inside and you won't want to leave.",
+        "Imagine how many lives could be saved by canceling drone strikes",
+        "left you a voicemail yesterday",
     ],
 )
 def test_not_churn_risk(text: str) -> None:
@@ -102,17 +129,20 @@ def test_trigger_prefilter_never_hides_a_match() -> None:
         "caught fire",
         "identity theft",
         "won't be back",
-        "last time i order",
+        "this is the last time i order",
         "done with you",
         "find another bank",
         "better deal with a competitor",
         "going elsewhere",
-        "leaving you for good",
+        "i'm leaving you for good",
+        "looking for other providers",
+        "switching banks",
+        "i switched to verizon",
         "frustrating!!!",
         "unsubscribe me",
         "injured my hand",
         "fraudulent charge",
     ]
     for text in phrases:
-        expected = [name for name, pattern in _PATTERNS.items() if pattern.search(text)]
-        assert detect_signals(text) == expected, text
+        expected = [name for name, found in _PATTERNS.items() if found(text)]
+        assert expected and detect_signals(text) == expected, text
