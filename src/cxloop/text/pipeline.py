@@ -43,7 +43,8 @@ from cxloop.text.taxonomy import (
 from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMatch
 
 #: Bump when the rule-based parts change in a way that changes stored results.
-PIPELINE_VERSION = "1"
+#: 2: the effort, urgency and churn-risk signals were narrowed (docs/text.md, Signals).
+PIPELINE_VERSION = "2"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000
 #: Highest sentiment confidence for text in a language the backend does not cover.

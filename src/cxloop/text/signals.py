@@ -13,33 +13,53 @@ from collections.abc import Callable
 
 SIGNALS = ("effort", "urgency", "churn_risk")
 
+_COUNT = r"(?:twice|again|(?:three|four|five|several|many|multiple|so many|a few|\d+) times)"
 _EFFORT = re.compile(
     r"\b(?:"
     r"had to (?:call|phone|ring|email|write|contact|chase|ask|explain|go back|visit)"
-    r"|(?:called|phoned|rang|emailed|contacted|wrote|chased)(?: \w+){0,3} (?:twice|again|"
-    r"(?:three|four|five|several|many|multiple|\d+) times)"
-    r"|(?:three|four|five|several|many|multiple|so many|\d+) (?:times|calls|emails|attempts|visits)"
+    r"|(?:called|phoned|rang|emailed|contacted|wrote|written|chased|tried|asked|explained|"
+    rf"complained|visited|went back|gone back|been back)(?: \w+){{0,4}} {_COUNT}"
+    r"|(?:three|four|five|several|many|multiple|so many|\d+) (?:phone )?(?:calls|emails|attempts|"
+    r"visits|chats)"
     r"|again and again|over and over|back and forth|run ?around|jump(?:ed|ing)? through hoops"
-    r"|(?:got |was |kept being )?transferred|on hold|repeat(?:ed)? myself|explain(?:ed)? again"
+    r"|(?:got|get|was|were|been|being|kept being|keep being) transferred"
+    r"|transferred (?:me|us|around|again|back|between|from one|to (?:another|a different|someone|"
+    r"the wrong))"
+    r"|on hold|repeat(?:ed)? myself|explain(?:ed)? again"
     r"|still (?:waiting|no|not|nothing|haven't|hasn't|can't)|nobody (?:helps|helped|answers|"
     r"answered|called|replied|cares)|no one (?:helps|helped|answers|answered|called|replied)"
-    r"|(?:hard|difficult|impossible|confusing|complicated|a pain|a nightmare) to"
+    r"|(?:hard|difficult|impossible|confusing|complicated|a pain|a nightmare) to (?:find|reach|"
+    r"contact|get (?:through|hold|help|an answer|a refund|someone|anyone)|navigate|use|understand|"
+    r"cancel|return|order|log ?in|sign (?:in|up)|set up|install|book|pay|change|update|speak|talk|"
+    r"follow|figure|claim|complete|fill|access|track|deal with)"
     r"|confusing|complicated|took (?:forever|ages|hours|days|weeks)|hassle|frustrat\w*"
     r"|(?:couldn't|could not|can't|cannot|unable to) (?:find|figure|reach|get through|log ?in)"
     r"|no way to|waste of (?:my )?time|wasted (?:my |an? )?(?:time|hour|hours|day|days)"
     r")\b",
     re.IGNORECASE,
 )
+#: Words that make "immediately", "right now" or "!!!" a demand rather than a manner of speech
+#: ("appreciating Bob Dylan right now", "so excited!!!").
+_DEMAND = (
+    r"(?:need|needs|needed|want|wants|please|pls|must|fix|help|refund|cancel|block|freeze|stop|"
+    r"call|respond|reply|answer|send|sort|return|resolve|contact|do something|freezing|blocking|"
+    r"cancell?ing|stopping)"
+)
 _URGENCY = re.compile(
     r"(?:\b(?:"
-    r"urgent(?:ly)?|asap|as soon as possible|immediately|right now|right away|emergency"
+    r"urgent(?:ly)?|asap|as soon as possible|emergency"
+    rf"|{_DEMAND}(?: \w+){{0,5}} (?:immediately|right now|right away|now(?! that)|today)"
     r"|(?:need|needs|needed) (?:it|this|them|help|an answer|a response)(?: \w+)? "
     r"(?:today|tonight|now|by|before)"
-    r"|deadline|critical|time[- ]sensitive|(?:no|without) (?:power|heating|water|internet)"
+    r"|deadline|critical (?:issue|problem|bug|error|outage|failure|situation)|time[- ]sensitive"
+    r"|(?:no|without) (?:power|heating|water|internet)"
     r"|lawyer|attorney|legal action|take (?:you|this) to court|\bsue\b|small claims"
     r"|fraud\w*|scam|unauthori[sz]ed|stolen|identity theft|hacked"
-    r"|unsafe|dangerous|injur\w*|fire hazard|burn(?:ed|t)|caught fire|ombudsman|regulator"
-    r")\b|!{3,})",
+    r"|unsafe|dangerous|injur\w*|fire hazard|burn(?:ed|t) (?:me|my|myself|his|her|our|the house)"
+    r"|caught fire|(?<!not )(?<!n't )(?<!never )(?<!doesnt )(?<!dont )overheat\w*|sparking"
+    r"|(?:shooting|throwing|threw|gave off|gives off) sparks|sparks (?:came|come|flew|fly|flying|"
+    r"coming) (?:out|from)|electric shock|ombudsman|regulator"
+    rf")\b|\b{_DEMAND}\b[^.!?]{{0,40}}!{{3,}}|\b(?:me|now|today|asap|already)\s*!{{3,}})",
     re.IGNORECASE,
 )
 #: What a customer may cancel without leaving: an order, a payment, a stolen card...
@@ -145,7 +165,8 @@ _TRIGGER_WORDS = {
     "urgency": (
         "urgent urgently asap soon immediately right away emergency need needs needed deadline "
         "critical sensitive power heating water internet lawyer attorney legal court sue small "
-        "scam stolen identity hacked unsafe dangerous hazard burned burnt fire ombudsman regulator"
+        "scam stolen identity hacked unsafe dangerous hazard burned burnt fire ombudsman regulator "
+        "now today spark sparks sparking shock"
     ),
     "churn_risk": (
         "switch switching switched switches competitor another different elsewhere never last "
@@ -156,7 +177,7 @@ _TRIGGER_WORDS = {
 _TRIGGERS = {name: frozenset(words.split()) for name, words in _TRIGGER_WORDS.items()}
 _TRIGGER_PARTS = {
     "effort": ("frustrat",),
-    "urgency": ("!!!", "injur", "fraud", "unauthori"),
+    "urgency": ("!!!", "injur", "fraud", "unauthori", "overheat"),
     "churn_risk": ("cancel", "unsubscrib"),
 }
 _PART_SIGNAL = {part: name for name, parts in _TRIGGER_PARTS.items() for part in parts}
