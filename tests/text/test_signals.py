@@ -96,6 +96,7 @@ def test_effort(text: str) -> None:
         "I will contact my lawyer",
         "please refund me immediately",
         "Fix it now!!!",
+        "the app crashes!!! I'm cancelling",
         "the battery overheats",
         "the charger burned my hand",
     ],

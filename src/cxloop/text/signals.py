@@ -45,6 +45,14 @@ _DEMAND = (
     r"call|respond|reply|answer|send|sort|return|resolve|contact|do something|freezing|blocking|"
     r"cancell?ing|stopping)"
 )
+#: A problem said with "!!!" is urgent ("the app crashes!!!"); joy said so is not.
+_TROUBLE = (
+    r"(?:crash\w*|broken|broke|never|(?:not|\w+n't) (?:work\w*|arrived|received|come|came|"
+    r"fixed|resolved|respond\w*|answer\w*|help\w*|acceptable|happy)|still|wrong|worst|terrible|"
+    r"awful|useless|"
+    r"ridiculous|unacceptable|disgusting|joke|scam|robbed|charged|missing|lost|late|stuck|"
+    r"declined|failed|error)"
+)
 _URGENCY = re.compile(
     r"(?:\b(?:"
     r"urgent(?:ly)?|asap|as soon as possible|emergency"
@@ -59,7 +67,7 @@ _URGENCY = re.compile(
     r"|caught fire|(?<!not )(?<!n't )(?<!never )(?<!doesnt )(?<!dont )overheat\w*|sparking"
     r"|(?:shooting|throwing|threw|gave off|gives off) sparks|sparks (?:came|come|flew|fly|flying|"
     r"coming) (?:out|from)|electric shock|ombudsman|regulator"
-    rf")\b|\b{_DEMAND}\b[^.!?]{{0,40}}!{{3,}}|\b(?:me|now|today|asap|already)\s*!{{3,}})",
+    rf")\b|\b(?:{_DEMAND}|{_TROUBLE})\b[^.!?]{{0,40}}!{{3,}}|\b(?:me|now|today|asap|already)\s*!{{3,}})",
     re.IGNORECASE,
 )
 #: What a customer may cancel without leaving: an order, a payment, a stolen card...
