@@ -105,3 +105,22 @@ def test_fast_backend_enriches_a_workspace(fast_engine: TextEngine, engine, sett
         )
     assert labels[0] == "negative" and labels[1] == "neutral"
     assert "Delivery" in themes
+
+
+def test_words_of_leaving_read_negative_but_a_question_about_it_does_not(
+    fast_engine: TextEngine,
+) -> None:
+    leaving = [
+        "I'm switching to another bank.",
+        "I've decided to leave.",
+        "Please close my account.",
+        "thinking about switching to another airline",
+    ]
+    asking = ["Can I cancel my subscription online?", "I switched to you from my old bank"]
+    results = fast_engine.analyze([TextItem(text=t) for t in leaving + asking])
+    for text, result in zip(leaving, results, strict=False):
+        assert "churn_risk" in result.signals, text
+        assert result.sentiment.label == "negative" and result.sentiment.score <= -0.5, text
+    question, joined = results[len(leaving) :]
+    assert "churn_risk" in question.signals and question.sentiment.label != "negative"
+    assert joined.signals == [] and joined.sentiment.label != "negative"

@@ -182,3 +182,16 @@ def test_trigger_prefilter_never_hides_a_match() -> None:
     for text in phrases:
         expected = [name for name, found in _PATTERNS.items() if found(text)]
         assert expected and detect_signals(text) == expected, text
+
+
+def test_leaving_reads_negative_keeps_questions_and_other_texts() -> None:
+    from cxloop.text.signals import LEAVING_SCORE, leaving_reads_negative
+    from cxloop.text.types import Sentiment
+
+    neutral = Sentiment("neutral", -0.1, 0.5)
+    turned = leaving_reads_negative(neutral, ["churn_risk"], "I'm switching to another bank.")
+    assert turned == Sentiment("negative", LEAVING_SCORE, 0.6)
+    angry = Sentiment("negative", -0.9, 0.95)
+    assert leaving_reads_negative(angry, ["churn_risk"], "Never again!") is angry
+    assert leaving_reads_negative(neutral, ["churn_risk"], "Can I cancel online? ") is neutral
+    assert leaving_reads_negative(neutral, ["effort"], "on hold for an hour") is neutral

@@ -35,7 +35,7 @@ from cxloop.text.journey import (
 from cxloop.text.language import UNDETERMINED, detect_language
 from cxloop.text.pii import redact
 from cxloop.text.sentences import clean_text, split_sentences
-from cxloop.text.signals import detect_signals, words_of
+from cxloop.text.signals import detect_signals, leaving_reads_negative, words_of
 from cxloop.text.taxonomy import (
     default_taxonomy,
     taxonomy_fingerprint,
@@ -43,7 +43,8 @@ from cxloop.text.taxonomy import (
 from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMatch
 
 #: Bump when the rule-based parts change in a way that changes stored results.
-#: 2: the effort, urgency and churn-risk signals were narrowed (docs/text.md, Signals).
+#: 2: the effort, urgency and churn-risk signals were narrowed, and words of leaving read
+#: negative (docs/text.md, Signals).
 PIPELINE_VERSION = "2"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000
@@ -160,6 +161,8 @@ class TextEngine:
             words = words_of(lower)
             language = item.language or detect_language(text, words=words)
             sentiment, matches = by_index.get(i, (NO_WORDS, []))
+            signals = detect_signals(text, lower=lower, words=words)
+            sentiment = leaving_reads_negative(sentiment, signals, text)
             foreign = language not in self.languages and language != UNDETERMINED
             if foreign and sentiment.confidence > FOREIGN_CONFIDENCE_CAP:
                 sentiment = replace(sentiment, confidence=FOREIGN_CONFIDENCE_CAP)
@@ -175,7 +178,7 @@ class TextEngine:
                     journey_stage=placement.stage,
                     touchpoint=placement.touchpoint,
                     stage_source=placement.source,
-                    signals=detect_signals(text, lower=lower, words=words),
+                    signals=signals,
                     sentences=split_sentences(redacted_body),
                     redacted_text=redacted_body,
                     redacted_title=redacted_title,

@@ -4,12 +4,18 @@ Each signal is one precompiled alternation of English cue phrases, so detecting 
 costs a few microseconds per text. Cues are phrases rather than single words where a single
 word misleads: "cancelled" is churn in "I cancelled my subscription" but not in "my flight was
 cancelled", and cancelling an order is not leaving the company.
+
+Churn risk also sets the document sentiment: a customer who says they are leaving reads
+negative (:func:`leaving_reads_negative`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
+
+from cxloop.text.types import Sentiment
 
 SIGNALS = ("effort", "urgency", "churn_risk")
 
@@ -126,7 +132,7 @@ _CHURN_SWITCH = re.compile(
     r"switch(?:ing|ed)? (?:over )?to\b(?! (?:the |your |this |our |a |an )?(?:new |latest |old |"
     r"different |other |online |paperless |monthly |annual |yearly )?(?:app|version|plan|tariff|"
     r"package|bundle|website|site|card|account|currency|language|english|setting|mode|paper)"
-    r"s?\b)"
+    r"s?\b| (?:you|us|your)\b)"
     r"|switch(?:ing|ed|es)? (?:over )?(?:to |with )?(?:a |an )?(?:competitor|(?:another|"
     rf"a different|a new|a cheaper|a better|other|different) {_PROVIDER})"
     r"|switch(?:ing|ed)? (?:providers|banks|carriers|networks|suppliers|companies|airlines|"
@@ -269,3 +275,30 @@ def detect_signals(
 def detect_signals_many(texts: list[str | None]) -> list[list[str]]:
     """Signals per text (see :func:`detect_signals`)."""
     return [detect_signals(t) for t in texts]
+
+
+#: The highest score a customer's own words of leaving may keep (scores run -1..1).
+LEAVING_SCORE = -0.5
+#: The confidence such a text is given at least: the rule, not the model, decides it.
+LEAVING_CONFIDENCE = 0.6
+
+
+def leaving_reads_negative(sentiment: Sentiment, signals: list[str], text: str) -> Sentiment:
+    """A customer who says they are leaving ("I'm switching to another bank", "I've decided
+    to leave", "please close my account") reports a bad experience in CX terms, though often
+    without one negative word: both models read most such statements as neutral. With the
+    ``churn_risk`` signal the document sentiment becomes negative, unless the text ends as a
+    question ("can I cancel my subscription online?" asks how). Themes keep their own
+    sentiment. Public labelled texts hold almost no such statements (a handful, all labelled
+    negative where present), so the rule is tested on hand-written cases only.
+    """
+    if "churn_risk" not in signals or sentiment.label == "negative":
+        return sentiment
+    if text.rstrip().endswith("?"):
+        return sentiment
+    return replace(
+        sentiment,
+        label="negative",
+        score=min(sentiment.score, LEAVING_SCORE),
+        confidence=max(sentiment.confidence, LEAVING_CONFIDENCE),
+    )
