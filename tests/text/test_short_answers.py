@@ -170,3 +170,62 @@ def test_few_word_verdicts_read_as_their_polarity(backend):
     labels = [r.label for r in results]
     assert labels == ["negative"] * 7 + ["positive"] * 2, results
     assert all(r.score > -0.9 for r in results[5:7]), results  # mild: not the strongest
+
+
+PROBLEM_ANSWERS = [
+    "Long wait",
+    "Long wait times",
+    "Really long queues at checkout",
+    "Late delivery",
+    "No follow up",
+    "Hard to reach anyone",
+    "Dirty room",
+    "Small portions",
+    "Cold food",
+    "Confusing website.",
+]
+#: Praise, features, questions, contrasts and absent problems: left to the models.
+NOT_PROBLEM_ANSWERS = [
+    "Long lasting battery",
+    "Late night opening hours",
+    "Expensive but worth it",
+    "Small shop, friendly staff",
+    "Cold drinks",
+    "No wait",
+    "No queue at all",
+    "Long wait?",
+    "High quality",
+    "Slow and steady wins the race",
+    "Rude staff",  # read right as written: not rewritten
+]
+
+
+@pytest.mark.parametrize("text", PROBLEM_ANSWERS)
+def test_a_whole_answer_naming_a_problem_reads_as_a_mild_complaint(text):
+    assert read(text) == MILD_BAD_NEWS
+
+
+@pytest.mark.parametrize("text", NOT_PROBLEM_ANSWERS)
+def test_praise_features_questions_and_contrasts_are_left_as_written(text):
+    assert read(text) == clean_texts([text])[0]
+
+
+def test_waiting_answers_read_negative(backend):
+    """Before: "Long wait" and "Long queues" read positive (`fast` 0.63; "can't wait" had
+    taught the models that "wait" is eager), "Late delivery" and "No follow up" neutral."""
+    texts = ["Long wait", "Long queues", "Late delivery", "No follow up", "Wait time was long"]
+    results = backend.sentiment(texts)
+    assert [r.label for r in results] == ["negative"] * len(texts), results
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I can't wait to try it!", "I excited to try it!"),
+        ("Worth the wait.", "excited."),
+        ("cannot wait any longer for my refund", "cannot wait any longer for my refund"),
+        ("Long wait", MILD_BAD_NEWS),
+    ],
+)
+def test_eager_idioms_do_not_teach_that_waiting_is_praise(text, expected):
+    assert read(text) == expected

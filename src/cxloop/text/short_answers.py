@@ -17,6 +17,10 @@ where such phrases mean something else. Scored by hand (weights 2026.11.5):
   praise. They now read "disappointed" (``MILD_BAD_NEWS``): a mild complaint.
 * A rating given in words ("10/10", "1 star", "4 out of 5") carried no evidence, or the
   wrong one ("1 star" neutral). It now reads as good news, "ok" or bad news by its value.
+* (2026.11.7) "Long wait" and "Long queues" read as praise (`fast` 0.63), "Late delivery"
+  and "No follow up" as neutral. A whole answer that names a problem in a few words now
+  reads "disappointed"; and "can't wait" and "worth the wait", which had taught the heads
+  that "wait" is praise, read "excited".
 
 Only the *sentiment* view is rewritten (:func:`cxloop.text.resolved.sentiment_view`); themes
 read the text as written. Each rule was checked by hand on cases that must stay as written
@@ -92,6 +96,33 @@ _LUKEWARM_WORDS = (
     " acceptable",
     " satisfactory",
     " so-so",
+)
+
+
+#: A whole answer that names a problem in a few words, as answers to "what could we
+#: improve?" do: "Long wait times", "Late delivery", "Dirty room", "No follow up". The
+#: models read "Rude staff" or "Hidden fees" right (those are left alone), but "Long wait"
+#: and "Long queues" as praise (`fast` 0.63) and "Late delivery", "Hard to reach anyone",
+#: "No follow up" as neutral (both backends), "Dirty room" too (`embedding`). Words
+#: that are praise or neutral in other company ("long lasting", "late night opening", "small
+#: shop", "cold drinks") count only with the nouns listed; an answer with a contrast or
+#: "worth" ("expensive but worth it") is left as written.
+_PROBLEM_ANSWER_RE = re.compile(
+    r"(?![^?]*\b(?:but|though|although|however|worth|yet|love|loved|great|good|best)\b)"
+    r"\W*(?:(?:the|a|very|too|really|extremely|so|way too|far too|quite) )*(?:"
+    r"(?:long|longer|endless) (?:wait|waits|waiting|wait times?|waiting times?|queues?|lines?|"
+    r"hold|hold times?|delays?|delivery|delivery times?|process|response times?|calls?)"
+    r"|(?:late|delayed) (?:delivery|deliveries|arrival|flight|flights|train|trains|response|"
+    r"reply|refund|payment|parcel|package|order|orders|shipping)"
+    r"|cold (?:food|coffee|room|rooms|shower|water|meal|meals|pizza|fries|soup)"
+    r"|(?:small|tiny) (?:portions?|rooms?|sizes?|servings?)"
+    r"|(?:high|higher|hidden|extra|unexpected) (?:prices?|fees?|costs?|charges?)"
+    r"|no (?:follow[ -]?up|response|reply|answer|call ?back|feedback|updates?|communication)"
+    r"|(?:hard|difficult|impossible) to (?:reach|contact|get through)(?: (?:anyone|someone|you))?"
+    r"|(?:unhelpful|unfriendly|impolite|incompetent|dirty|filthy|noisy|smelly|confusing|"
+    r"broken|missing|damaged|wrong|slow|crowded|cramped|unclear)(?: [\w'-]+){0,2}"
+    r")(?: (?:at|in|on|for|with|from|to|when|during)(?: [\w'-]+){1,3})?[^\w?]*",
+    re.IGNORECASE,
 )
 
 
@@ -178,14 +209,28 @@ def _rating(match: re.Match[str]) -> str:
     return BAD_NEWS if share <= 0.45 else LUKEWARM
 
 
+#: Idioms whose words say the opposite of a complaint: "can't wait" (eager) and "worth the
+#: wait". Read as written they taught both heads that "wait", the commonest word of a
+#: waiting complaint, is praise: "Long wait" read positive (`fast` 0.63).
+_EAGER_RE = re.compile(
+    r"\b(?:can'?t|cannot|can not|couldn'?t|could not) wait\b"
+    r"(?![^.!?]{0,30}\b(?:any ?more|any longer|longer|forever)\b)"
+    r"|\bworth (?:the|every minute of the) wait\b",
+    re.IGNORECASE,
+)
+EAGER = "excited"
+
+
 def _short_answer(text: str) -> str:
-    if text in (LUKEWARM, GOOD_NEWS, BAD_NEWS, MILD_BAD_NEWS):
+    if text in (LUKEWARM, GOOD_NEWS, BAD_NEWS, MILD_BAD_NEWS, EAGER):
         return text
     if len(text) <= 60:
         if _APPROVAL_RE.fullmatch(text):
             return GOOD_NEWS
         if _LUKEWARM_RE.fullmatch(text):
             return LUKEWARM
+        if len(text) <= 40 and _PROBLEM_ANSWER_RE.fullmatch(text):
+            return MILD_BAD_NEWS
     read, lowered = text, text.lower()
     if any(word in lowered for word in _RATING_WORDS):
         read = _RATING_RE.sub(_rating, read)
@@ -197,6 +242,8 @@ def _short_answer(text: str) -> str:
         read = _IMPROVE_RE.sub(MILD_BAD_NEWS, read)
     if any(word in lowered for word in _LUKEWARM_WORDS):
         read = _LUKEWARM_CLAUSE_RE.sub(LUKEWARM, read)
+    if "wait" in lowered:
+        read = _EAGER_RE.sub(EAGER, read)
     return text if read == text else read
 
 
