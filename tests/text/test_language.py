@@ -36,6 +36,21 @@ def test_undetermined_when_there_are_no_letters(text: str | None) -> None:
     assert detect_language(text) == UNDETERMINED
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [  # langdetect alone said mk, ru, ru and ru for the first, third, fourth and last
+        ("Привет, доставка опоздала on 3 days", "ru"),
+        ("Спасибо, но заказ так и не пришёл", "ru"),
+        ("Дякую, посилку отримала вчасно", "uk"),
+        ("Посилка не прийшла, дуже погано", "uk"),
+        ("Пратката не стигна навреме, многу лошо", "mk"),
+        ("Много лошо обслужване, благодаря", "bg"),
+    ],
+)
+def test_a_letter_or_a_word_settles_short_cyrillic_texts(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
 def test_chinese_keeps_its_variant() -> None:
     assert detect_language("包裹一直没有到，客服也不回复").startswith("zh")
 

@@ -75,6 +75,44 @@ _FACTORY: Any = None
 _FORMAT = "1"
 
 
+#: Cyrillic letters that only some of the languages written in Cyrillic use, in the order
+#: they are tried: "ў" is Belarusian, "ї є ґ" and then "і" Ukrainian, "ѓ ќ ѕ" Macedonian,
+#: "ђ ћ" Serbian, "ы э ё" Russian. langdetect's character n-grams confuse these languages on
+#: short texts ("Привет, доставка опоздала" came out Macedonian, "Посилка не прийшла"
+#: Russian), while a single letter of these settles most of them.
+_CYRILLIC_MARKS = (
+    ("be", "ў"),
+    ("uk", "їєґ"),
+    ("uk", "і"),
+    ("mk", "ѓќѕ"),
+    ("sr", "ђћ"),
+    ("ru", "ыэё"),
+)
+#: Common words found in only one of Russian, Bulgarian, Ukrainian and Macedonian.
+_CYRILLIC_WORD_TEXT = {
+    "ru": (
+        "что это очень меня мне было был была нет уже еще спасибо привет пожалуйста почему "
+        "когда где они она вы мы заказ деньги если только даже"
+    ),
+    "bg": "че това съм сте сме много благодаря здравей няма вече със във",
+    "uk": "що це дуже дякую привіт будь ласка вже немає мені",
+    "mk": "што ова многу благодарам здраво нема веќе јас",
+}
+_CYRILLIC_WORDS = {lang: frozenset(text.split()) for lang, text in _CYRILLIC_WORD_TEXT.items()}
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def _cyrillic_guess(sample: str) -> str | None:
+    """The language of a Cyrillic text when a letter or a word settles it, else None."""
+    lowered = sample.lower()
+    for lang, letters in _CYRILLIC_MARKS:
+        if any(letter in lowered for letter in letters):
+            return lang
+    words = frozenset(_WORD.findall(lowered))
+    found = [lang for lang, known in _CYRILLIC_WORDS.items() if not known.isdisjoint(words)]
+    return found[0] if len(found) == 1 else None
+
+
 def _is_latin(text: str) -> bool:
     """True when at least 90% of the letters are Latin (Basic Latin .. Latin Extended-B)."""
     if text.isascii():
@@ -279,6 +317,10 @@ def detect_language(text: str | None, *, words: frozenset[str] | None = None) ->
                     return "el"
                 if name.startswith("HEBREW"):
                     return "he"
+        if _CYRILLIC.search(sample):
+            guess = _cyrillic_guess(sample)
+            if guess:
+                return guess
     return _langdetect(sample)
 
 
