@@ -229,3 +229,24 @@ def test_waiting_answers_read_negative(backend):
 )
 def test_eager_idioms_do_not_teach_that_waiting_is_praise(text, expected):
     assert read(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Price", "Delivery", "The staff", "Customer service", "Price and quality", "Prices."]
+)
+def test_a_whole_answer_that_only_names_a_topic_reads_ok(text):
+    assert read(text) == "ok"
+
+
+@pytest.mark.parametrize("text", ["Great price", "Price?", "The price was too high"])
+def test_a_topic_with_a_verdict_or_a_question_is_left_as_written(text):
+    assert read(text) == clean_texts([text])[0]
+
+
+def test_topic_answers_read_neutral_and_keep_their_theme(backend):
+    """Before: `fast` read "Price" as praise (0.77)."""
+    from cxloop.text.pipeline import TextEngine, TextItem
+
+    [price] = TextEngine(backend).analyze([TextItem(text="Price")])
+    assert price.sentiment.label == "neutral"
+    assert [m.name for m in price.themes][:1] == ["Price and value"]

@@ -20,7 +20,8 @@ where such phrases mean something else. Scored by hand (weights 2026.11.5):
 * (2026.11.7) "Long wait" and "Long queues" read as praise (`fast` 0.63), "Late delivery"
   and "No follow up" as neutral. A whole answer that names a problem in a few words now
   reads "disappointed"; and "can't wait" and "worth the wait", which had taught the heads
-  that "wait" is praise, read "excited".
+  that "wait" is praise, read "excited". A whole answer that only names a topic ("Price",
+  "Delivery") reads "ok": `fast` had read "Price" as praise (0.77).
 
 Only the *sentiment* view is rewritten (:func:`cxloop.text.resolved.sentiment_view`); themes
 read the text as written. Each rule was checked by hand on cases that must stay as written
@@ -66,6 +67,19 @@ _LUKEWARM_RE = re.compile(
     re.IGNORECASE,
 )
 LUKEWARM = "ok"
+#: A whole answer that only names a topic ("Price", "Delivery", "The staff", "Customer
+#: service"): the reason for a score, with no verdict in it, so it reads "ok" (neutral) and
+#: the themes still read the word. `fast` had read "Price" as praise (0.77), the reviews it
+#: learnt from saying "great price" far more than "the price".
+_TOPIC_ANSWER_RE = re.compile(
+    r"\W*(?:(?:the|your|my|our) )?(?:customer |delivery |waiting |wait |checkout |online )?"
+    r"(?:price|prices|pricing|cost|costs|value|delivery|shipping|staff|service|support|app|"
+    r"website|site|checkout|quality|product|products|wait|waiting|queue|queues|communication|"
+    r"billing|bill|refund|refunds|returns|food|room|rooms|location|speed|time|times|fees|"
+    r"selection|range|stock|parking|cleanliness|packaging|installation|onboarding)"
+    r"(?: (?:and|&) (?:the )?[\w-]+)?[^\w?]*",
+    re.IGNORECASE,
+)
 #: A clause that calls one thing fine or ok ("Delivery was fine", "the staff were ok, but the
 #: room was dirty"): up to three words of subject, a verb, the lukewarm word, then the end
 #: of the clause. Both backends read such clauses as complaints (`embedding` P(negative)
@@ -227,7 +241,7 @@ def _short_answer(text: str) -> str:
     if len(text) <= 60:
         if _APPROVAL_RE.fullmatch(text):
             return GOOD_NEWS
-        if _LUKEWARM_RE.fullmatch(text):
+        if _LUKEWARM_RE.fullmatch(text) or _TOPIC_ANSWER_RE.fullmatch(text):
             return LUKEWARM
         if len(text) <= 40 and _PROBLEM_ANSWER_RE.fullmatch(text):
             return MILD_BAD_NEWS
