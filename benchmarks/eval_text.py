@@ -711,9 +711,10 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         'delivery", "No follow up") reads as a mild complaint, and "can\'t wait" and "worth '
         'the wait" read "excited", so that "wait" stops meaning praise ("Long wait" had read '
         "positive with fast); the public rows hold almost no such answers: fast unseen "
-        "complaints 0.725 -> 0.727, clothing 0.854 -> 0.849, TweetEval 0.580 -> 0.581; "
-        "embedding 0.808 -> 0.808, 0.876 -> 0.875, 0.595 -> 0.595; SemEval polarity unchanged "
-        "(0.706 / 0.723).",
+        "complaints 0.725 -> 0.727, clothing 0.854 -> 0.849, TweetEval 0.580 -> 0.580 (0.581 "
+        'before thanks for a failure, "thanks for losing my bag", read as sarcasm: 3 test '
+        'tweets, all "so much for ..."); embedding 0.808 -> 0.808, 0.876 -> 0.875, 0.595 -> '
+        "0.595; SemEval polarity unchanged (0.706 / 0.723).",
     ]
     return lines
 

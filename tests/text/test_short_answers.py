@@ -250,3 +250,42 @@ def test_topic_answers_read_neutral_and_keep_their_theme(backend):
     [price] = TextEngine(backend).analyze([TextItem(text="Price")])
     assert price.sentiment.label == "neutral"
     assert [m.name for m in price.themes][:1] == ["Price and value"]
+
+
+SARCASM = [
+    "Thanks for losing my bag",
+    "thanks @united for losing my luggage again",
+    "Love being on hold for two hours",
+    "Thanks for nothing",
+    "Thanks for the 3 hour delay",
+    "Nice job overbooking the flight again",
+    "So much for on-time departures",
+]
+#: Thanks for a fix, for speed, or for a wait that was worth it; praise of "wait staff".
+NOT_SARCASM = [
+    "Thanks for the quick rebooking after the cancellation",
+    "Thank you for helping me find my lost bag",
+    "Thanks so much for your help",
+    "Thanks for cancelling my subscription so quickly",
+    "Love the wait staff here",
+    "Thanks for the wait, it was worth it",
+    "Thanks for waiting with me",
+    "Thank you for the update on the delay",
+]
+
+
+@pytest.mark.parametrize("text", SARCASM)
+def test_thanks_or_praise_for_a_failure_is_a_complaint(text):
+    assert BAD_NEWS in read(text)
+
+
+@pytest.mark.parametrize("text", NOT_SARCASM)
+def test_thanks_for_a_fix_or_for_speed_is_left_as_written(text):
+    assert read(text) == clean_texts([text])[0]
+
+
+def test_sarcastic_thanks_read_negative(backend):
+    """Before: "Thanks for nothing" and "Love being on hold for two hours" read positive with
+    both backends, "thanks @united for losing my luggage again" positive with embedding."""
+    results = backend.sentiment(SARCASM)
+    assert [r.label for r in results] == ["negative"] * len(SARCASM), results

@@ -193,5 +193,8 @@ def test_leaving_reads_negative_keeps_questions_and_other_texts() -> None:
     assert turned == Sentiment("negative", LEAVING_SCORE, 0.6)
     angry = Sentiment("negative", -0.9, 0.95)
     assert leaving_reads_negative(angry, ["churn_risk"], "Never again!") is angry
+    glad = Sentiment("positive", 0.8, 0.9)
+    thanks = "Thanks for cancelling my subscription so quickly"
+    assert leaving_reads_negative(glad, ["churn_risk"], thanks) is glad
     assert leaving_reads_negative(neutral, ["churn_risk"], "Can I cancel online? ") is neutral
     assert leaving_reads_negative(neutral, ["effort"], "on hold for an hour") is neutral

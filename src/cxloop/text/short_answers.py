@@ -21,7 +21,9 @@ where such phrases mean something else. Scored by hand (weights 2026.11.5):
   and "No follow up" as neutral. A whole answer that names a problem in a few words now
   reads "disappointed"; and "can't wait" and "worth the wait", which had taught the heads
   that "wait" is praise, read "excited". A whole answer that only names a topic ("Price",
-  "Delivery") reads "ok": `fast` had read "Price" as praise (0.77).
+  "Delivery") reads "ok": `fast` had read "Price" as praise (0.77). Thanks or praise for a
+  failure ("thanks for losing my bag", "love being on hold for two hours") reads
+  ``BAD_NEWS``: both backends had read such sarcasm as neutral or praise.
 
 Only the *sentiment* view is rewritten (:func:`cxloop.text.resolved.sentiment_view`); themes
 read the text as written. Each rule was checked by hand on cases that must stay as written
@@ -223,6 +225,30 @@ def _rating(match: re.Match[str]) -> str:
     return BAD_NEWS if share <= 0.45 else LUKEWARM
 
 
+#: Thanks or praise for a failure, the commonest sarcasm in complaints to a company:
+#: "thanks for losing my bag", "love being on hold for two hours", "nice job overbooking the
+#: flight again", "thanks for nothing", "so much for on-time departures". Both backends read
+#: them as neutral or praise (the thanks and praise cues outweigh the failure). Thanks for a
+#: fix of a failure ("thanks for rebooking me after the cancellation") does not match: the
+#: failure must follow the thanks within two words; nor does thanks for doing it *quickly*
+#: ("thanks for cancelling my subscription so quickly").
+_SARCASM_RE = re.compile(
+    r"(?:\b(?:thanks|thank you|thx|great job|nice job|good job|well done|way to go|"
+    r"(?:gotta |got to |just |i )?love|loving|enjoying)"
+    r"(?: @\w+)?,?(?: (?:so much |again )?for)?(?: (?:the|another|a|your|my))?"
+    r"(?: (?:\w+|\d+ (?:hours?|hrs?|minutes?|mins?)))?? "
+    r"(?:losing|lost|cancell?ing|delaying|delayed|delay|delays|overbooking|stranding|ignoring|"
+    r"overcharging|double charging|charging me twice|breaking|damaging|being on hold|on hold|"
+    r"nothing|wasting|the runaround|(?:waiting|being on hold|on hold)(?: for)? (?:over |more "
+    r"than |almost |nearly )?(?:an?|\d+|two|three|four|five|several) (?:hours?|hrs?|days?|"
+    r"weeks?|minutes?|mins?))\b"
+    r"(?![^.!?]{0,40}\b(?:quickly|promptly|so fast|without (?:fuss|hassle)|easily|so easy)\b)"
+    r"|(?:^|(?<=[.!?,;] ))so much for\b)",
+    re.IGNORECASE,
+)
+_SARCASM_WORDS = ("thank", "thx", "job", "well done", "way to go", "lov", "enjoy", "so much for")
+
+
 #: Idioms whose words say the opposite of a complaint: "can't wait" (eager) and "worth the
 #: wait". Read as written they taught both heads that "wait", the commonest word of a
 #: waiting complaint, is praise: "Long wait" read positive (`fast` 0.63).
@@ -256,6 +282,8 @@ def _short_answer(text: str) -> str:
         read = _IMPROVE_RE.sub(MILD_BAD_NEWS, read)
     if any(word in lowered for word in _LUKEWARM_WORDS):
         read = _LUKEWARM_CLAUSE_RE.sub(LUKEWARM, read)
+    if any(word in lowered for word in _SARCASM_WORDS):
+        read = _SARCASM_RE.sub(BAD_NEWS, read)
     if "wait" in lowered:
         read = _EAGER_RE.sub(EAGER, read)
     return text if read == text else read

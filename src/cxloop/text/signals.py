@@ -287,12 +287,13 @@ def leaving_reads_negative(sentiment: Sentiment, signals: list[str], text: str) 
     """A customer who says they are leaving ("I'm switching to another bank", "I've decided
     to leave", "please close my account") reports a bad experience in CX terms, though often
     without one negative word: both models read most such statements as neutral. With the
-    ``churn_risk`` signal the document sentiment becomes negative, unless the text ends as a
-    question ("can I cancel my subscription online?" asks how). Themes keep their own
-    sentiment. Public labelled texts hold almost no such statements (a handful, all labelled
-    negative where present), so the rule is tested on hand-written cases only.
+    ``churn_risk`` signal a neutral reading becomes negative, unless the text ends as a
+    question ("can I cancel my subscription online?" asks how). A positive reading stays:
+    "thanks for cancelling my subscription so quickly" praises the way out. Themes keep their
+    own sentiment. Public labelled texts hold almost no such statements (a handful, all
+    labelled negative where present), so the rule is tested on hand-written cases only.
     """
-    if "churn_risk" not in signals or sentiment.label == "negative":
+    if "churn_risk" not in signals or sentiment.label != "neutral":
         return sentiment
     if text.rstrip().endswith("?"):
         return sentiment
