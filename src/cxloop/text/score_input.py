@@ -7,8 +7,10 @@ are detected the way ``cxloop ingest`` detects them (:mod:`cxloop.ingest.readers
 
 A line that cannot become a row (a CSV line with more fields than the header, a JSONL line
 that is not a JSON object) does not stop the run: it is *rejected*, with its line number,
-the reason and its raw text, and the caller writes the rejected lines to a file of their own
-next to the output, so every input line ends up in one of the two files.
+the reason and its text (a JSONL line as it is; a CSV row as its fields joined by the
+delimiter, since the reader has already taken the quotes off), and the caller writes the
+rejected lines to a file of their own next to the output, so every input line ends up in one
+of the two files.
 """
 
 from __future__ import annotations

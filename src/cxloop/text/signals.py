@@ -55,9 +55,8 @@ _DEMAND = (
 _TROUBLE = (
     r"(?:crash\w*|broken|broke|never|(?:not|\w+n't) (?:work\w*|arrived|received|come|came|"
     r"fixed|resolved|respond\w*|answer\w*|help\w*|acceptable|happy)|still|wrong|worst|terrible|"
-    r"awful|useless|"
-    r"ridiculous|unacceptable|disgusting|joke|scam|robbed|charged|missing|lost|late|stuck|"
-    r"declined|failed|error)"
+    r"awful|useless|ridiculous|unacceptable|disgusting|joke|scam|robbed|charged|missing|lost|"
+    r"late|stuck|declined|failed|error)"
 )
 _URGENCY = re.compile(
     r"\b(?:"
