@@ -178,10 +178,52 @@ def test_trigger_prefilter_never_hides_a_match() -> None:
         "sparks came out of the plug",
         "they transferred me to sales",
         "hard to navigate",
+        "je vais résilier",
+        "ich kündigte den vertrag",
+        "ich habe meinen vertrag gekündigt",
+        "me voy a dar de baja",
+        "passerò a un'altra compagnia",
+        "ik heb het opgezegd",
+        "me cambio a otra compañía",
     ]
     for text in phrases:
         expected = [name for name, found in _PATTERNS.items() if found(text)]
         assert expected and detect_signals(text) == expected, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le service était horrible, je vais résilier",
+        "Je vais changer d'opérateur",
+        "Ich habe gestern meinen Vertrag gekündigt",
+        "Ich werde den Vertrag kündigen",
+        "Me voy a dar de baja",
+        "Quiero cancelar mi suscripción",
+        "Voglio disdire il contratto",
+        "Passerò a un'altra compagnia",
+        "Vou cancelar a minha assinatura",
+        "Ik ga mijn abonnement opzeggen",
+        "Ik stap over naar een andere provider",
+    ],
+)
+def test_churn_risk_in_the_other_detected_languages(text: str) -> None:
+    assert "churn_risk" in detect_signals(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je veux annuler ma commande",
+        "Ich möchte meine Bestellung stornieren",
+        "Quiero cancelar mi pedido",
+        "La cancelación de mi vuelo fue un desastre",
+        "El precio bajó mucho",
+        "Der Kundendienst war freundlich",
+    ],
+)
+def test_orders_cancelled_abroad_are_not_churn(text: str) -> None:
+    assert "churn_risk" not in detect_signals(text)
 
 
 def test_leaving_reads_negative_keeps_questions_and_other_texts() -> None:

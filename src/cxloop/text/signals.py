@@ -5,7 +5,9 @@ costs a few microseconds per text. Cues are phrases rather than single words whe
 word misleads: "cancelled" is churn in "I cancelled my subscription" but not in "my flight was
 cancelled", and cancelling an order is not leaving the company.
 
-Churn risk also sets the document sentiment: a customer who says they are leaving reads
+The cues are English; churn risk also has the commonest phrases of leaving in French,
+German, Spanish, Italian, Portuguese and Dutch (``_CHURN_ABROAD``). Churn risk also sets the
+document sentiment: a customer who says they are leaving reads
 negative (:func:`leaving_reads_negative`).
 """
 
@@ -166,7 +168,69 @@ _CHURN = re.compile(
     r")",
     re.IGNORECASE,
 )
-_CHURN_BY_WORD = (("cancel", _CHURN_CANCEL), ("switch", _CHURN_SWITCH), ("leav", _CHURN_LEAVE))
+#: Leaving said in the other languages language detection names (French, German, Spanish,
+#: Italian, Portuguese, Dutch): a customer's own words of cancelling or moving to a rival.
+#: Orders and payments cancelled are not among them, as in English.
+_CHURN_ABROAD = re.compile(
+    r"\b(?:"
+    # French
+    r"je (?:vais |veux |souhaite )?r[ée]sili\w*|r[ée]sili(?:er|ation) (?:de )?(?:mon|ma|mes|"
+    r"l'|le|la) ?(?:abonnement|contrat|compte|forfait|ligne|assurance)"
+    r"|je (?:vais )?changer (?:d'op[ée]rateur|d'assureur|de banque|de fournisseur)"
+    r"|je pars chez|je quitte (?:votre|cette) (?:banque|entreprise|soci[ée]t[ée]|enseigne)"
+    # German
+    r"|ich (?:werde |will |m[öo]chte |habe )?(?:\w+ ){0,3}(?:ge)?k[üu]ndig\w*|k[üu]ndigung"
+    r"|anbieter wechseln|ich wechsle (?:zu|den anbieter|die bank)"
+    # Spanish
+    r"|(?:me voy a dar|voy a darme|quiero darme|me doy|me di|me dar[ée]) de baja"
+    r"|(?:me cambio|me voy a cambiar|me paso) a (?:otra|otro|la competencia)"
+    r"|cancelar (?:mi|la) (?:cuenta|suscripci[óo]n|membres[íi]a|contrato)"
+    # Italian
+    r"|disdi(?:re|co|r[òo])|disdetta"
+    r"|(?:passo|passer[òo]) (?:a un altro|a un'altra|alla concorrenza)"
+    r"|cambio (?:operatore|gestore|banca)"
+    # Portuguese
+    r"|cancelar (?:a )?(?:minha|meu) (?:conta|assinatura|contrato|plano)"
+    r"|mudar de (?:operadora|banco|fornecedor)"
+    # Dutch
+    r"|opzeggen|opgezegd|zeg (?:mijn|het|ons) (?:abonnement|contract|account) op"
+    r"|ik stap over|overstappen naar (?:een )?ander"
+    r")",
+    re.IGNORECASE,
+)
+#: Substrings at least one of which every ``_CHURN_ABROAD`` match holds (lower-cased).
+_ABROAD_KEYS = (
+    "résili",
+    "resili",
+    "changer d",
+    "je pars",
+    "je quitte",
+    "kündig",
+    "kundig",
+    "wechs",
+    "baja",
+    "me cambio",
+    "me voy a cambiar",
+    "me paso",
+    "cancelar",
+    "disd",
+    "passo a",
+    "passerò",
+    "passero",
+    "cambio ",
+    "mudar de",
+    "opze",
+    "opgezegd",
+    "zeg ",
+    "stap over",
+    "overstappen",
+)
+_CHURN_BY_WORD = (
+    (("cancel",), _CHURN_CANCEL),
+    (("switch",), _CHURN_SWITCH),
+    (("leav",), _CHURN_LEAVE),
+    (_ABROAD_KEYS, _CHURN_ABROAD),
+)
 #: A thing bought or sent, named before "cancel it": the "it" is that, not the customer's
 #: account ("I made a transfer in error and need to cancel it"). Together with the narrowed
 #: phrases this took matches on 32,284 public texts (TweetEval test, SemEval reviews,
@@ -190,7 +254,10 @@ def _leaving(sample: str) -> bool:
     it", "a transfer ... that I need to cancel"). A bare "I'm cancelling!" after a complaint
     about a parcel still counts: said in anger, it is a threat to leave."""
     lower = sample.lower()
-    patterns = [_CHURN, *(pattern for word, pattern in _CHURN_BY_WORD if word in lower)]
+    patterns = [
+        _CHURN,
+        *(pattern for keys, pattern in _CHURN_BY_WORD if any(key in lower for key in keys)),
+    ]
     matches = (match for pattern in patterns for match in pattern.finditer(sample))
     for match in matches:
         refers_back = _CANCEL_IT.match(sample, match.end()) or _RELATIVE.search(
@@ -225,7 +292,13 @@ _TRIGGER_WORDS = {
     "churn_risk": (
         "switch switching switched switches competitor another different elsewhere never last "
         "won't wont won renew renewing account terminate leave leaving left done lost find "
-        "someone looking"
+        "someone looking "
+        # the words every _CHURN_ABROAD match holds one of
+        "résilier résilie résilié résiliation resilier resilie resiliation changer pars quitte "
+        "kündige kündigen kündigt kündigte gekündigt kündigung kundige kundigen kundigung "
+        "résiliée résilierai wechseln "
+        "wechsle baja cambio cambiar paso cancelar disdire disdico disdirò disdiro disdetta "
+        "passo passerò passero mudar opzeggen opgezegd zeg stap overstappen"
     ),
 }
 _TRIGGERS = {name: frozenset(words.split()) for name, words in _TRIGGER_WORDS.items()}
