@@ -247,6 +247,24 @@ _SARCASM_RE = re.compile(
     re.IGNORECASE,
 )
 _SARCASM_WORDS = ("thank", "thx", "job", "well done", "way to go", "lov", "enjoy", "so much for")
+#: ...and one of these (or "so much for"): thanks and praise are common, failures after them
+#: rare, and the expression is slow.
+_SARCASM_TARGETS = (
+    "los",
+    "cancel",
+    "delay",
+    "overbook",
+    "strand",
+    "ignor",
+    "charg",
+    "break",
+    "damag",
+    "hold",
+    "nothing",
+    "wast",
+    "runaround",
+    "waiting",
+)
 
 
 #: Idioms whose words say the opposite of a complaint: "can't wait" (eager) and "worth the
@@ -282,7 +300,9 @@ def _short_answer(text: str) -> str:
         read = _IMPROVE_RE.sub(MILD_BAD_NEWS, read)
     if any(word in lowered for word in _LUKEWARM_WORDS):
         read = _LUKEWARM_CLAUSE_RE.sub(LUKEWARM, read)
-    if any(word in lowered for word in _SARCASM_WORDS):
+    if any(word in lowered for word in _SARCASM_WORDS) and (
+        "so much for" in lowered or any(word in lowered for word in _SARCASM_TARGETS)
+    ):
         read = _SARCASM_RE.sub(BAD_NEWS, read)
     if "wait" in lowered:
         read = _EAGER_RE.sub(EAGER, read)
