@@ -51,6 +51,30 @@ def test_a_letter_or_a_word_settles_short_cyrillic_texts(text: str, lang: str) -
     assert detect_language(text) == lang
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [  # the English fast path had taken these short answers for English
+        ("Me voy a dar de baja", "es"),
+        ("Grazie mille", "it"),
+        ("Servizio pessimo", "it"),
+        ("Service nul", "fr"),
+        ("Merci beaucoup", "fr"),
+        ("Alles gut", "de"),
+        ("Paket nie angekommen", "de"),
+        ("Tudo bem", "pt"),
+        ("Slechte service", "nl"),
+        ("Dank je wel", "nl"),
+        # ...and these stay English
+        ("Service was great", "en"),
+        ("Mille thanks to the team", "en"),
+        ("Gut feeling: great staff", "en"),
+        ("Merci for the quick reply", "en"),
+    ],
+)
+def test_short_answers_in_other_languages_are_not_taken_for_english(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
 def test_chinese_keeps_its_variant() -> None:
     assert detect_language("包裹一直没有到，客服也不回复").startswith("zh")
 

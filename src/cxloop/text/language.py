@@ -55,7 +55,41 @@ _STOPWORD_TEXT = {
         "was wel wij ze zijn"
     ),
 }
-_STOPWORDS = {lang: frozenset(words.split()) for lang, words in _STOPWORD_TEXT.items()}
+#: Words customers write in short comments, one language's each (none an English word): a
+#: short answer often holds no stop-word at all ("Merci beaucoup", "Alles gut", "Grazie
+#: mille", "Slechte service"), and the English fast path had taken 12 of 31 such written
+#: answers for English (and one for Estonian). All 31 are right now, but the words were
+#: chosen with them in view; on 18,872 public English texts (tweets, bank queries, clothing
+#: and restaurant reviews) not one language changed.
+_CUSTOMER_WORD_TEXT = {
+    "es": (
+        "gracias mal pedido quiero voy dar baja atención llegó llego nunca paquete cuenta "
+        "ayuda funciona"
+    ),
+    "fr": (
+        "merci beaucoup nul déçu déçue colis jamais reçu commande livraison remboursement aide "
+        "marche fonctionne retard"
+    ),
+    "de": (
+        "danke schön alles nie paket angekommen funktioniert bestellung lieferung "
+        "rückerstattung hilfe leider kaputt schlecht schlechter"
+    ),
+    "it": (
+        "grazie mille servizio pessimo pacco voglio disdire contratto arrivato mai ordine aiuto "
+        "funziona ottimo"
+    ),
+    "pt": (
+        "obrigado obrigada tudo bem péssimo atendimento encomenda entrega reembolso ajuda chegou"
+    ),
+    "nl": (
+        "dank slechte slecht pakket nooit ontvangen werkt bestelling levering terugbetaling hulp "
+        "graag bedankt"
+    ),
+}
+_STOPWORDS = {
+    lang: frozenset(words.split()) | frozenset(_CUSTOMER_WORD_TEXT.get(lang, "").split())
+    for lang, words in _STOPWORD_TEXT.items()
+}
 _LANGS = tuple(_STOPWORDS)
 _ALL_STOPWORDS = frozenset().union(*_STOPWORDS.values())
 #: Stop-word -> indices (in ``_LANGS``) of the languages it belongs to.

@@ -45,7 +45,8 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: Bump when the rule-based parts change in a way that changes stored results.
 #: 2: the effort, urgency and churn-risk signals were narrowed, churn risk is also found in
 #: six other languages, words of leaving read negative (docs/text.md, Signals), and short
-#: Cyrillic texts get their language from a letter or a word before langdetect.
+#: Cyrillic texts get their language from a letter or a word before langdetect, and short
+#: answers in six other languages are no longer taken for English.
 PIPELINE_VERSION = "2"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000
