@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from cxloop.text.features import GOOD_NEWS, clean_texts
+from cxloop.text.pipeline import TextEngine, TextItem
 from cxloop.text.short_answers import BAD_NEWS, MILD_BAD_NEWS, short_answers_as_meant
 
 
@@ -245,8 +246,6 @@ def test_a_topic_with_a_verdict_or_a_question_is_left_as_written(text):
 
 def test_topic_answers_read_neutral_and_keep_their_theme(backend):
     """Before: `fast` read "Price" as praise (0.77)."""
-    from cxloop.text.pipeline import TextEngine, TextItem
-
     [price] = TextEngine(backend).analyze([TextItem(text="Price")])
     assert price.sentiment.label == "neutral"
     assert [m.name for m in price.themes][:1] == ["Price and value"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cxloop.text.signals import detect_signals, words_of
+from cxloop.text.signals import LEAVING_SCORE, detect_signals, leaving_reads_negative, words_of
+from cxloop.text.types import Sentiment
 
 
 @pytest.mark.parametrize(
@@ -227,9 +228,6 @@ def test_orders_cancelled_abroad_are_not_churn(text: str) -> None:
 
 
 def test_leaving_reads_negative_keeps_questions_and_other_texts() -> None:
-    from cxloop.text.signals import LEAVING_SCORE, leaving_reads_negative
-    from cxloop.text.types import Sentiment
-
     neutral = Sentiment("neutral", -0.1, 0.5)
     turned = leaving_reads_negative(neutral, ["churn_risk"], "I'm switching to another bank.")
     assert turned == Sentiment("negative", LEAVING_SCORE, 0.6)

@@ -310,10 +310,11 @@ def _short_answer(text: str) -> str:
 
 
 def short_answers_as_meant(cleaned: Sequence[str]) -> list[str]:
-    """``cleaned`` as the sentiment heads read it: a whole answer (at most 60 characters)
-    that only approves becomes ``GOOD_NEWS`` and a lukewarm one "ok"; a rating that opens a
-    text becomes good news, "ok" or bad news by its value; anywhere in a text, praise said
-    not to hold and "would not recommend" become ``BAD_NEWS``, a wish for better
-    ``MILD_BAD_NEWS``, and a clause that calls one thing fine or ok becomes "ok". An
-    unchanged text is the same object."""
+    """``cleaned`` as the sentiment heads read it. A whole answer (at most 60 characters)
+    that only approves becomes ``GOOD_NEWS``, a lukewarm one or one that only names a topic
+    "ok", and one of at most 40 that names a problem ``MILD_BAD_NEWS``. A rating that opens a
+    text becomes good news, "ok" or bad news by its value. Anywhere in a text, praise said
+    not to hold, "would not recommend" and thanks for a failure become ``BAD_NEWS``, a wish
+    for better ``MILD_BAD_NEWS``, a clause that calls one thing fine or ok "ok", and "can't
+    wait" ``EAGER``. An unchanged text is the same object."""
     return [_short_answer(text) for text in cleaned]

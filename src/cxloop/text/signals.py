@@ -198,39 +198,17 @@ _CHURN_ABROAD = re.compile(
     r")",
     re.IGNORECASE,
 )
-#: Substrings at least one of which every ``_CHURN_ABROAD`` match holds (lower-cased).
-_ABROAD_KEYS = (
-    "résili",
-    "resili",
-    "changer d",
-    "je pars",
-    "je quitte",
-    "kündig",
-    "kundig",
-    "wechs",
-    "baja",
-    "me cambio",
-    "me voy a cambiar",
-    "me paso",
-    "cancelar",
-    "disd",
-    "passo a",
-    "passerò",
-    "passero",
-    "cambio ",
-    "mudar de",
-    "opze",
-    "opgezegd",
-    "zeg ",
-    "stap over",
-    "overstappen",
+#: The words every ``_CHURN_ABROAD`` match holds one of. They make churn a candidate for a
+#: text (``_TRIGGERS``) and decide whether :func:`_leaving` runs the expression at all.
+_ABROAD_WORD_TEXT = (
+    "résilier résilie résilié résiliée résilierai résiliation resilier resilie resiliation "
+    "changer pars quitte kündige kündigen kündigt kündigte gekündigt kündigung kundige "
+    "kundigen kundigung wechseln wechsle baja cambio cambiar paso cancelar disdire disdico "
+    "disdirò disdiro disdetta passo passerò passero mudar opzeggen opgezegd zeg stap "
+    "overstappen"
 )
-_CHURN_BY_WORD = (
-    (("cancel",), _CHURN_CANCEL),
-    (("switch",), _CHURN_SWITCH),
-    (("leav",), _CHURN_LEAVE),
-    (_ABROAD_KEYS, _CHURN_ABROAD),
-)
+_ABROAD_WORDS = frozenset(_ABROAD_WORD_TEXT.split())
+_CHURN_BY_WORD = (("cancel", _CHURN_CANCEL), ("switch", _CHURN_SWITCH), ("leav", _CHURN_LEAVE))
 #: A thing bought or sent, named before "cancel it": the "it" is that, not the customer's
 #: account ("I made a transfer in error and need to cancel it"). Together with the narrowed
 #: phrases this took matches on 32,284 public texts (TweetEval test, SemEval reviews,
@@ -254,10 +232,9 @@ def _leaving(sample: str) -> bool:
     it", "a transfer ... that I need to cancel"). A bare "I'm cancelling!" after a complaint
     about a parcel still counts: said in anger, it is a threat to leave."""
     lower = sample.lower()
-    patterns = [
-        _CHURN,
-        *(pattern for keys, pattern in _CHURN_BY_WORD if any(key in lower for key in keys)),
-    ]
+    patterns = [_CHURN, *(pattern for word, pattern in _CHURN_BY_WORD if word in lower)]
+    if not _ABROAD_WORDS.isdisjoint(words_of(lower)):
+        patterns.append(_CHURN_ABROAD)
     matches = (match for pattern in patterns for match in pattern.finditer(sample))
     for match in matches:
         refers_back = _CANCEL_IT.match(sample, match.end()) or _RELATIVE.search(
@@ -292,16 +269,11 @@ _TRIGGER_WORDS = {
     "churn_risk": (
         "switch switching switched switches competitor another different elsewhere never last "
         "won't wont won renew renewing account terminate leave leaving left done lost find "
-        "someone looking "
-        # the words every _CHURN_ABROAD match holds one of
-        "résilier résilie résilié résiliation resilier resilie resiliation changer pars quitte "
-        "kündige kündigen kündigt kündigte gekündigt kündigung kundige kundigen kundigung "
-        "résiliée résilierai wechseln "
-        "wechsle baja cambio cambiar paso cancelar disdire disdico disdirò disdiro disdetta "
-        "passo passerò passero mudar opzeggen opgezegd zeg stap overstappen"
+        "someone looking"
     ),
 }
 _TRIGGERS = {name: frozenset(words.split()) for name, words in _TRIGGER_WORDS.items()}
+_TRIGGERS["churn_risk"] |= _ABROAD_WORDS
 _TRIGGER_PARTS = {
     "effort": ("frustrat",),
     "urgency": ("!!!", "injur", "fraud", "unauthori", "overheat"),
