@@ -124,3 +124,41 @@ def test_empty_file_and_strict_jsonl_reading(tmp_path: Path) -> None:
     rejected = Rejected()
     frames = list(read_chunks(src, 10, rejected))
     assert sum(len(f) for f in frames) == 1 and rejected.summary().startswith("line 2:")
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_a_csv_scored_into_parquet_or_jsonl_rejects_a_bad_line_too(
+    suffix: str, tmp_path: Path
+) -> None:
+    """Until 2026-11-24 (ninth session) only CSV output went through the line-by-line reader;
+    into Parquet or JSON Lines one unquoted comma failed the whole file."""
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "id;comment;score\n1;parcel never arrived;1\n2;late; again;2\n3;;5\n4;great app;\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / f"scored{suffix}"
+    result = score_file(src, "comment", out, backend=KeywordBackend())
+    frame = (
+        pd.read_parquet(out) if suffix == ".parquet" else pd.read_json(out, lines=True, dtype=False)
+    )
+    assert result.rows == 3 and result.rejected == 1
+    assert frame["id"].tolist() == ["1", "3", "4"]  # values stay text, as pandas read them
+    assert frame["comment"].tolist() == ["parcel never arrived", "", "great app"]
+    assert frame["score"].tolist() == ["1", "5", ""]
+    assert _rejected(out) == [
+        {"line": "3", "reason": "4 fields, the header has 3", "raw": "2;late; again;2"}
+    ]
+
+
+def test_a_good_csv_gives_the_same_parquet_as_pandas_reads_it(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(
+        'id,comment,amount\n007,"quoted, with comma",1.50\n8,"two\nlines",NA\n9,,\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "scored.parquet"
+    score_file(src, "comment", out, backend=KeywordBackend())
+    expected = pd.read_csv(src, dtype=str, keep_default_na=False)
+    got = pd.read_parquet(out)[list(expected.columns)]
+    pd.testing.assert_frame_equal(got, expected)

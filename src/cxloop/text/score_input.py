@@ -16,6 +16,7 @@ of the two files.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cxloop.errors import InputError
-from cxloop.text.csv_chunks import NotPlainCsv, plain_csv_chunks
+from cxloop.text.csv_chunks import CsvChunk, NotPlainCsv, plain_csv_chunks
 
 READ_FORMATS = {
     ".csv": "csv",
@@ -205,9 +206,11 @@ def _jsonl_chunks(path: Path, chunk_rows: int, rejected: Rejected | None) -> Ite
 
 def input_chunks(path: Path, output_fmt: str, chunk_rows: int, rejected: Rejected) -> Iterator[Any]:
     """:class:`CsvChunk` s for a plain CSV/TSV scored into CSV/TSV (no pandas needed), else
-    DataFrames from :func:`read_chunks`. Lines that cannot be rows go to ``rejected``."""
+    DataFrames. Lines that cannot be rows go to ``rejected``: a plain CSV/TSV is split by
+    :func:`plain_csv_chunks` whatever the output, so a row with too many fields is rejected
+    with its line number on the way to Parquet or JSON Lines too (pandas would fail the file)."""
     fmt = READ_FORMATS.get(path.suffix.lower())
-    if path.is_file() and fmt in ("csv", "tsv") and output_fmt in ("csv", "tsv"):
+    if path.is_file() and fmt in ("csv", "tsv"):
         dialect = text_dialect(path, fmt)
         plain = plain_csv_chunks(
             path, dialect.delimiter, chunk_rows, encoding=dialect.encoding, reject=rejected.add
@@ -217,7 +220,17 @@ def input_chunks(path: Path, output_fmt: str, chunk_rows: int, rejected: Rejecte
         except NotPlainCsv:
             pass  # duplicate names, an index column...: pandas reads it as before
         else:
-            yield first
-            yield from plain
+            if output_fmt in ("csv", "tsv"):
+                yield first
+                yield from plain
+            else:
+                yield from (_as_frame(chunk) for chunk in itertools.chain([first], plain))
             return
     yield from read_chunks(path, chunk_rows, rejected)
+
+
+def _as_frame(chunk: CsvChunk) -> Any:
+    """The DataFrame ``read_csv(dtype=str, keep_default_na=False)`` gives for these rows."""
+    import pandas as pd
+
+    return pd.DataFrame(chunk.rows, columns=chunk.header, dtype=str)
