@@ -12,8 +12,9 @@ What is measured (docs/learning.md explains every choice):
   ``cxloop.text.learning.uncertain_examples`` does), several seeds.
   Baseline in the same run: plain logistic regression on MiniLM embeddings, same random labels.
 * Themes on BANKING77 (77 intents): a taxonomy made of the category names is the zero-shot
-  point; taught examples are then added to the theme definitions and a ``ThemeHead`` is fitted,
-  exactly as ``cxloop text teach --task themes`` does; prediction = the most confident theme.
+  point; taught examples then become a ``ThemeExamples`` version that the ``TaughtBackend``
+  adds to the theme definitions, exactly as ``cxloop text teach --task themes`` does;
+  prediction = the most confident theme.
 
 MiniLM embeddings are cached under ``.bench/learning/`` (gitignored): the machine this runs on
 is a loaded 2-core box where MiniLM encodes ~15 texts/s, so test sets are subsampled (stated in
@@ -407,36 +408,30 @@ def theme_curve(
     from sklearn.linear_model import LogisticRegression
 
     from cxloop.text.model_registry import TaughtBackend
-    from cxloop.text.teach import ThemeHead, head_features
+    from cxloop.text.teach import ThemeExamples
     from cxloop.text.types import ThemeDefinition
 
     started = time.perf_counter()
     cats: list[str] = th["categories"]
     pool_t, pool_y = th["pool_texts"], np.array(th["pool_labels"])
     test_t, test_y = th["test_texts"], th["test_labels"]
-    f_pool, f_test = head_features(backend, pool_t), head_features(backend, test_t)
     dense_pool = backend.encode(pool_t)
+    names = [ThemeDefinition(name=c) for c in cats]
 
-    def taxonomy(idx: Sequence[int]) -> list[ThemeDefinition]:
-        ex: dict[str, list[str]] = {}
-        for i in idx:
-            ex.setdefault(pool_y[i], []).append(pool_t[i])
-        return [ThemeDefinition(name=c, examples=tuple(ex.get(c, [])[-50:])) for c in cats]
-
-    def predict(idx: Sequence[int], texts: list[str], feats: Any) -> tuple[list[str], np.ndarray]:
-        tax = taxonomy(idx)
-        head = None
-        if idx:
-            head = ThemeHead().fit(f_pool[list(idx)], [{pool_y[i]} for i in idx])
-        taught = TaughtBackend(base=backend, theme_head=head)
-        # TaughtBackend.themes re-computes head features; give it ours via a thin cache.
-        matches = _themes_with_features(taught, texts, tax, feats)
+    def predict(idx: Sequence[int], texts: list[str]) -> tuple[list[str], np.ndarray]:
+        taught = TaughtBackend(
+            base=backend,
+            theme_examples=ThemeExamples().fit([pool_t[i] for i in idx], [{pool_y[i]} for i in idx])
+            if idx
+            else None,
+        )
+        matches = taught.themes(texts, names)
         top = [m[0].name if m else "(none)" for m in matches]
         conf = np.array([m[0].confidence if m else 0.0 for m in matches])
         return top, conf
 
     runs: dict[str, list[list[dict[str, float]]]] = {"random": [], "active": [], "minilm_lr": []}
-    zero = _metrics(test_y, predict([], test_t, f_test)[0], cats)
+    zero = _metrics(test_y, predict([], test_t)[0], cats)
     print(
         f"[themes/{label}] zero-shot from names: acc {zero['accuracy']:.3f} "
         f"macro-F1 {zero['macro_f1']:.3f}",
@@ -448,7 +443,7 @@ def theme_curve(
         l_row: list[dict[str, float] | None] = [None]
         for n in THEME_STEPS[1:]:
             idx = order[:n].tolist()
-            r_row.append(_metrics(test_y, predict(idx, test_t, f_test)[0], cats))
+            r_row.append(_metrics(test_y, predict(idx, test_t)[0], cats))
             if minilm is not None:
                 e_pool, e_test = minilm(clean_texts(pool_t)), minilm(clean_texts(test_t))
                 lr = LogisticRegression(max_iter=3000).fit(e_pool[idx], pool_y[idx])
@@ -457,13 +452,13 @@ def theme_curve(
         if minilm is not None:
             runs["minilm_lr"].append(l_row)  # type: ignore[arg-type]
         chosen: list[int] = []
-        conf = predict([], pool_t, f_pool)[1]
+        conf = predict([], pool_t)[1]
         a_row = [zero]
         for n in THEME_STEPS[1:]:
             free = np.setdiff1d(np.arange(len(pool_t)), chosen)
             chosen += uncertain_pick(conf, dense_pool, free, n - len(chosen), seed, task="themes")
-            a_row.append(_metrics(test_y, predict(chosen, test_t, f_test)[0], cats))
-            conf = predict(chosen, pool_t, f_pool)[1]
+            a_row.append(_metrics(test_y, predict(chosen, test_t)[0], cats))
+            conf = predict(chosen, pool_t)[1]
         runs["active"].append(a_row)
         print(f"  seed {seed} done ({time.perf_counter() - started:.0f}s)", flush=True)
     # "10 examples per theme": stratified, the issue's target point
@@ -473,7 +468,7 @@ def theme_curve(
         idx = [
             int(i) for c in cats for i in rng.choice(np.flatnonzero(pool_y == c), 10, replace=False)
         ]
-        per_theme["ours"].append(_metrics(test_y, predict(idx, test_t, f_test)[0], cats))
+        per_theme["ours"].append(_metrics(test_y, predict(idx, test_t)[0], cats))
         if minilm is not None:
             e_pool, e_test = minilm(clean_texts(pool_t)), minilm(clean_texts(test_t))
             lr = LogisticRegression(max_iter=3000).fit(e_pool[idx], pool_y[idx])
@@ -506,19 +501,6 @@ def theme_curve(
     return out
 
 
-def _themes_with_features(taught: Any, texts: list[str], tax: Any, feats: Any) -> Any:
-    """``TaughtBackend.themes`` with the head features already computed (same arithmetic)."""
-    import cxloop.text.model_registry as registry
-
-    original = registry.head_features
-    registry.head_features = lambda _b, _t: feats  # type: ignore[assignment]
-    try:
-        return taught.themes(texts, tax)
-    finally:
-        registry.head_features = original
-
-
-# ----------------------------------------------------------------------------- plot
 def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 

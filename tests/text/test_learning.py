@@ -1,4 +1,5 @@
-"""Teaching by correction: taught heads, honoured corrections, versions, active learning."""
+"""Teaching by correction: taught sentiment heads and theme examples, honoured corrections,
+versions, active learning."""
 
 from __future__ import annotations
 
@@ -154,19 +155,49 @@ def test_theme_label_outside_taxonomy_is_refused(engine, fast):
         )
 
 
-def test_teaching_themes_adds_examples_and_a_head(engine, fast):
-    _seed(engine)
-    ex = [LabelledExample(f"the zorbing gizmo fee {x}", "Billing and refunds") for x in FILLERS]
-    ex += [LabelledExample(f"the gizmo van came {x}", "Delivery") for x in FILLERS]
-    result = teach(engine, ex, "themes", backend=fast)
-    assert result["themes"] == 2
-    taught = backend_for_workspace(engine, "fast")
+def test_taught_theme_examples_join_the_definitions_and_roll_back(engine, fast):
+    """Taught examples reach the theme classifier through the definitions it is given; the
+    stored taxonomy is left as written, so a rollback takes the examples back."""
     from cxloop.text.taxonomy import load_taxonomy
 
+    _seed(engine)
     tax = load_taxonomy(engine, seed=False)
-    assert any("zorbing gizmo fee" in e for t in tax for e in t.examples)
-    names = [m.name for m in taught.themes(["the zorbing gizmo fee again"], tax)[0]]
-    assert names and names[0] == "Billing and refunds"
+    text = "the zorbing gizmo again"
+    before = [m.name for m in fast.themes([text], tax)[0]]
+    assert before == []  # no name, description or keyword says what a zorbing gizmo is
+    ex = [LabelledExample(f"the zorbing gizmo {x}", "Billing and refunds") for x in FILLERS]
+    ex += [LabelledExample(f"the gizmo van came {x}", "Delivery") for x in FILLERS]
+    result = teach(engine, ex, "themes", backend=fast)
+    assert result["themes"] == 2 and result["texts"] == 16
+    taught = backend_for_workspace(engine, "fast")
+    assert "tv1" in taught.version
+    assert next(m.name for m in taught.themes([text], tax)[0]) == "Billing and refunds"
+    assert next(m.name for m in taught.themes(["the gizmo van came late"], tax)[0]) == "Delivery"
+    stored = load_taxonomy(engine, seed=False)
+    assert not any("gizmo" in e for t in stored for e in t.examples)
+    with transaction(engine) as s:
+        assert rollback(s, "themes") is None
+    untaught = backend_for_workspace(engine, "fast")
+    assert untaught.version == fast.version
+    assert [m.name for m in untaught.themes([text], tax)[0]] == before
+
+
+def test_theme_examples_keep_the_newest_fifty_after_the_definitions_own():
+    from cxloop.text.teach import MAX_THEME_EXAMPLES, ThemeExamples
+    from cxloop.text.types import ThemeDefinition
+
+    texts = [f"parcel {i} was late" for i in range(60)]
+    taught = ThemeExamples().fit([*texts, texts[0]], [{"Delivery"}] * 61)
+    assert taught.examples_["Delivery"] == texts[-MAX_THEME_EXAMPLES:]
+    tax = [
+        ThemeDefinition("Delivery", examples=("my own example",)),
+        ThemeDefinition("Price", examples=("too dear",)),
+    ]
+    applied = taught.apply(tax)
+    assert applied[0].examples == tuple(texts[-MAX_THEME_EXAMPLES:])  # the newest win
+    assert applied[1] == tax[1]
+    few = ThemeExamples().fit(["late again"], [{"Delivery"}]).apply(tax)
+    assert few[0].examples == ("my own example", "late again")
 
 
 def test_versions_use_and_rollback(engine, fast):
@@ -346,7 +377,38 @@ def test_a_taught_head_for_features_of_another_size_is_not_applied(engine, fast,
     wider = _WiderFeatures(fast)
     with caplog.at_level("WARNING", logger="cxloop.text.model_registry"):
         wrapped = wrap_backend(engine, wider)
-    assert "sv1" not in wrapped.version and "tv1" not in wrapped.version
-    assert "teach again" in caplog.text and "sentiment" in caplog.text and "themes" in caplog.text
+    assert "sv1" not in wrapped.version
+    assert "tv1" in wrapped.version  # theme examples are text: they apply to any base
+    assert "teach again" in caplog.text and "sentiment" in caplog.text
     texts = ["my parcel never arrived", "the widget glimmed today"]
     assert [s.label for s in wrapped.sentiment(texts)] == [s.label for s in fast.sentiment(texts)]
+
+
+def test_a_theme_head_stored_by_an_older_release_is_read_as_no_examples(engine, fast):
+    """Theme versions taught before 2026-11-24 (ninth session) hold a head; their examples
+    were written into the definitions then. Such a version loads, adds nothing, and the
+    workspace scores as before."""
+    import io
+    import json
+
+    from cxloop.text.model_registry import wrap_backend
+
+    _seed(engine)
+    buf = io.BytesIO()
+    meta = {"kind": "themes", "themes": ["Delivery"], "C": 4.0, "threshold": 0.5}
+    np.savez_compressed(
+        buf, coef=np.zeros((1, 3)), intercept=np.zeros(1), meta=np.array(json.dumps(meta))
+    )
+    with transaction(engine) as s:
+        s.add(
+            ModelVersion(
+                task="themes",
+                version="v1",
+                backend="fast",
+                n_examples=4,
+                metrics={},
+                blob=buf.getvalue(),
+                active=True,
+            )
+        )
+    assert wrap_backend(engine, fast) is fast

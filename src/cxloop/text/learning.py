@@ -21,9 +21,9 @@ from cxloop.text.taxonomy import load_taxonomy
 from cxloop.text.teach import (
     LabelledExample,
     SentimentHead,
-    ThemeHead,
+    ThemeExamples,
     fit_sentiment_head,
-    fit_theme_head,
+    fit_theme_examples,
     text_key,
     validate_examples,
 )
@@ -84,10 +84,11 @@ def teach(
     author: str | None = None,
     backend: TextBackend | None = None,
 ) -> dict[str, Any]:
-    """Validate the new examples, store them, fit a new head on all examples, activate it.
+    """Validate the new examples, store them, make a new version from all examples, activate it.
 
-    Nothing changes when validation fails (the transaction is rolled back). For themes, the
-    examples are also added to the theme definitions so the base classifier uses them.
+    Nothing changes when validation fails (the transaction is rolled back). Sentiment: a head
+    fitted on the backend's features. Themes: the examples themselves, which the theme
+    classifier adds to the definitions it learns from (so a rollback takes them back).
     """
     backend = backend or get_backend(backend_name)
     vocab = _vocabulary(engine, task)
@@ -128,12 +129,11 @@ def teach(
         session.flush()
         everything = _stored_examples(session, task)
         validate_examples(everything, task, vocab)  # raises -> rolled back, no model change
-        head: SentimentHead | ThemeHead
+        head: SentimentHead | ThemeExamples
         if task == "sentiment":
             head, metrics = fit_sentiment_head(backend, everything)
         else:
-            head, metrics = fit_theme_head(backend, everything, vocab)
-            _add_theme_examples(session, examples)
+            head, metrics = fit_theme_examples(everything, vocab)
         version = save_version(session, task, head, backend=backend.name, metrics=metrics)
         result: dict[str, Any] = {
             "task": task,
@@ -149,15 +149,6 @@ def teach(
                 "feedback still apply); teach more examples to change it"
             )
         return result
-
-
-def _add_theme_examples(session: Session, examples: Sequence[LabelledExample]) -> None:
-    by_theme: dict[str, list[str]] = {}
-    for e in examples:
-        by_theme.setdefault(e.label, []).append(e.text)
-    for theme in session.scalars(select(Theme).where(Theme.name.in_(list(by_theme)))):
-        merged = list(dict.fromkeys([*(theme.examples or []), *by_theme[theme.name]]))
-        theme.examples = merged[-50:]
 
 
 def _remember_correction(

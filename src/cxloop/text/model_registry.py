@@ -24,7 +24,7 @@ from cxloop.errors import NotFoundError
 from cxloop.storage.db import transaction
 from cxloop.storage.models import ModelVersion, TaughtExample
 from cxloop.text.backends.base import TextBackend, get_backend
-from cxloop.text.teach import SentimentHead, ThemeHead, head_features, text_key
+from cxloop.text.teach import SentimentHead, ThemeExamples, head_features, text_key
 from cxloop.text.types import SENTIMENT_LABELS, Sentiment, ThemeDefinition, ThemeMatch
 
 #: Label prefix of a correction that says a theme does NOT apply to a text.
@@ -32,43 +32,43 @@ NOT_PREFIX = "not:"
 log = logging.getLogger(__name__)
 
 
-def _to_blob(head: SentimentHead | ThemeHead) -> bytes:
-    meta: dict[str, Any]
-    if isinstance(head, SentimentHead):
-        meta = {
-            "kind": "sentiment",
-            "classes": head.classes_,
-            "C": head.C,
-            "prior_weight": head.prior_weight,
-            "dense_weight": head.dense_weight,
-        }
-    else:
-        meta = {"kind": "themes", "themes": head.themes_, "C": head.C, "threshold": head.threshold}
+def _to_blob(model: SentimentHead | ThemeExamples) -> bytes:
     buf = io.BytesIO()
-    assert head.coef_ is not None and head.intercept_ is not None
+    meta: dict[str, Any]
+    if isinstance(model, ThemeExamples):
+        meta = {"kind": "theme_examples", "examples": model.examples_}
+        np.savez_compressed(buf, meta=np.array(json.dumps(meta)))
+        return buf.getvalue()
+    meta = {
+        "kind": "sentiment",
+        "classes": model.classes_,
+        "C": model.C,
+        "prior_weight": model.prior_weight,
+        "dense_weight": model.dense_weight,
+    }
+    assert model.coef_ is not None and model.intercept_ is not None
     np.savez_compressed(
-        buf, coef=head.coef_, intercept=head.intercept_, meta=np.array(json.dumps(meta))
+        buf, coef=model.coef_, intercept=model.intercept_, meta=np.array(json.dumps(meta))
     )
     return buf.getvalue()
 
 
-def _from_blob(blob: bytes) -> SentimentHead | ThemeHead:
+def _from_blob(blob: bytes) -> SentimentHead | ThemeExamples:
+    """The stored model. A theme version stored before 2026-11-24 (ninth session) held a
+    head, no longer applied: its examples were written into the theme definitions when it
+    was taught, so they still count; it reads as no further examples."""
     with np.load(io.BytesIO(blob), allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
+        if meta["kind"] == "theme_examples":
+            return ThemeExamples(examples_={k: list(v) for k, v in meta["examples"].items()})
+        if meta["kind"] == "themes":
+            return ThemeExamples()
         coef, intercept = data["coef"], data["intercept"]
-    if meta["kind"] == "sentiment":
-        return SentimentHead(  # versions stored before anchoring had no prior weight
-            C=meta["C"],
-            prior_weight=meta.get("prior_weight", 0.0),
-            dense_weight=meta.get("dense_weight", 1.0),
-            classes_=meta["classes"],
-            coef_=coef,
-            intercept_=intercept,
-        )
-    return ThemeHead(
+    return SentimentHead(  # versions stored before anchoring had no prior weight
         C=meta["C"],
-        threshold=meta["threshold"],
-        themes_=meta["themes"],
+        prior_weight=meta.get("prior_weight", 0.0),
+        dense_weight=meta.get("dense_weight", 1.0),
+        classes_=meta["classes"],
         coef_=coef,
         intercept_=intercept,
     )
@@ -77,7 +77,7 @@ def _from_blob(blob: bytes) -> SentimentHead | ThemeHead:
 def save_version(
     session: Session,
     task: str,
-    head: SentimentHead | ThemeHead,
+    head: SentimentHead | ThemeExamples,
     *,
     backend: str,
     metrics: dict[str, Any],
@@ -162,7 +162,7 @@ class TaughtBackend:
 
     base: TextBackend
     sentiment_head: SentimentHead | None = None
-    theme_head: ThemeHead | None = None
+    theme_examples: ThemeExamples | None = None
     sentiment_version: str | None = None
     theme_version: str | None = None
     corrections: dict[str, str] | None = None  # text_key -> sentiment label
@@ -224,24 +224,9 @@ class TaughtBackend:
     def themes(
         self, texts: Sequence[str], taxonomy: Sequence[ThemeDefinition]
     ) -> list[list[ThemeMatch]]:
-        base = self.base.themes(texts, taxonomy)
-        head = self.theme_head
-        if head is None or not head.themes_ or not len(texts):
-            return self._corrected_themes(texts, taxonomy, base)
-        known = {t.name for t in taxonomy}
-        proba = head.predict_proba(head_features(self.base, texts))
-        doc_sentiment = self.sentiment(texts)
-        merged: list[list[ThemeMatch]] = []
-        for i, matches in enumerate(base):
-            by_name = {m.name: m for m in matches if m.name not in head.themes_}
-            for j, theme in enumerate(head.themes_):
-                if theme not in known or proba[i, j] < head.threshold:
-                    continue
-                prior = next((m for m in matches if m.name == theme), None)
-                sentiment = prior.sentiment if prior else doc_sentiment[i]
-                by_name[theme] = ThemeMatch(theme, float(proba[i, j]), sentiment)
-            merged.append(sorted(by_name.values(), key=lambda m: -m.confidence))
-        return self._corrected_themes(texts, taxonomy, merged)
+        if self.theme_examples is not None:
+            taxonomy = self.theme_examples.apply(taxonomy)
+        return self._corrected_themes(texts, taxonomy, self.base.themes(texts, taxonomy))
 
     def _corrected_themes(
         self,
@@ -340,47 +325,45 @@ def wrap_backend(engine: Engine, base: TextBackend) -> TextBackend:
         corrections = sentiment_corrections(session)
         fixes = theme_corrections(session)
         s_head = _from_blob(sent.blob) if sent is not None and sent.backend == name else None
-        t_head = _from_blob(theme.blob) if theme is not None and theme.backend == name else None
-        if s_head is not None or t_head is not None:
-            width = head_features(base, ["ok"]).shape[1]
-            s_head = _if_it_fits(s_head, width, "sentiment", sent)
-            t_head = _if_it_fits(t_head, width, "themes", theme)
-        if s_head is None and t_head is None and not corrections and not fixes:
+        if isinstance(s_head, SentimentHead):
+            s_head = _if_it_fits(s_head, head_features(base, ["ok"]).shape[1], sent)
+        taught = _from_blob(theme.blob) if theme is not None else None
+        if not isinstance(taught, ThemeExamples) or not taught.examples_:
+            taught = None  # a version from before 2026-11-24 (its examples are in the taxonomy)
+        if s_head is None and taught is None and not corrections and not fixes:
             return base
         return TaughtBackend(
             base=base,
             sentiment_head=s_head if isinstance(s_head, SentimentHead) else None,
-            theme_head=t_head if isinstance(t_head, ThemeHead) else None,
+            theme_examples=taught,
             sentiment_version=sent.version if s_head is not None and sent else None,
-            theme_version=theme.version if t_head is not None and theme else None,
+            theme_version=theme.version if taught is not None and theme else None,
             corrections=corrections or None,
             theme_corrections=fixes or None,
         )
 
 
 def _if_it_fits(
-    head: SentimentHead | ThemeHead | None, width: int, task: str, stored: ModelVersion | None
-) -> SentimentHead | ThemeHead | None:
+    head: SentimentHead, width: int, stored: ModelVersion | None
+) -> SentimentHead | None:
     """``head`` when its weights fit the base's features, else None and a warning.
 
     The same backend name can give features of another size: a backend pointed at the
     company's own transformer folder, or a release whose feature blocks changed. Applying
     such a head would fail on every text; the base model scores instead until the head is
-    fitted again, and the stored examples make that one command.
+    fitted again, and the stored examples make that one command. (Taught theme examples
+    are text, so they apply to any backend.)
     """
-    if head is None or head.coef_ is None:
+    if head.coef_ is None:
         return head
     # a sentiment head also reads the base's log-probabilities, one column per label
-    fitted_width = head.coef_.shape[1]
-    if isinstance(head, SentimentHead):
-        fitted_width -= len(SENTIMENT_LABELS)
+    fitted_width = head.coef_.shape[1] - len(SENTIMENT_LABELS)
     if fitted_width == width:
         return head
     log.warning(
-        "the taught %s model %s was fitted on features of another size (%d, the backend now "
-        "gives %d) and is not applied; teach again ('cxloop text teach') to refit it on the "
+        "the taught sentiment model %s was fitted on features of another size (%d, the backend "
+        "now gives %d) and is not applied; teach again ('cxloop text teach') to refit it on the "
         "stored examples",
-        task,
         stored.version if stored is not None else "?",
         fitted_width,
         width,
