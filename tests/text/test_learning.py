@@ -412,3 +412,20 @@ def test_a_theme_head_stored_by_an_older_release_is_read_as_no_examples(engine, 
             )
         )
     assert wrap_backend(engine, fast) is fast
+
+
+def test_one_theme_correction_teaches_that_theme(engine, fast):
+    """A theme needs no second class: the first correction that adds a theme makes a version
+    whose example joins the theme (a sentiment head still needs two classes)."""
+    text = "the zorbing gizmo wobbled off the van"
+    [fid] = _seed(engine, [text])
+    out = correct_feedback(engine, fid, add_themes=["Delivery"])
+    assert [r["task"] for r in out["refitted"]] == ["themes"] and "notes" not in out
+    taught = backend_for_workspace(engine, "fast")
+    assert "tv1" in taught.version
+    assert taught.theme_examples is not None
+    assert taught.theme_examples.examples_ == {"Delivery": [text]}
+    from cxloop.text.teach import validate_examples
+
+    with pytest.raises(InputError, match="no theme example"):
+        validate_examples([], "themes", ["Delivery"])

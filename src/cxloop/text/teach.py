@@ -56,10 +56,15 @@ def validate_examples(
     """Refuse examples that cannot teach anything sound; the message says what to fix.
 
     Sentiment labels are single: the same text with two labels is a contradiction. Theme
-    labels are multi-label, so the same text may carry several themes.
+    labels are multi-label, so the same text may carry several themes. A sentiment head needs
+    two examples in two classes to fit; theme examples join their theme's definition, so one
+    example of one theme already teaches something.
     """
     if task not in TASKS:
         raise InputError(f"unknown task '{task}'", hint=f"use one of: {', '.join(TASKS)}")
+    if enough_to_fit and task == "themes" and not examples:
+        raise InputError("no theme example given", hint="label at least one text with a theme")
+    enough_to_fit = enough_to_fit and task == "sentiment"
     if enough_to_fit and len(examples) < 2:
         raise InputError(
             f"{len(examples)} example(s) given; teaching needs at least two",
