@@ -221,7 +221,8 @@ class SentimentHead:
         return out
 
 
-#: Taught examples a theme keeps (the newest), as a taxonomy file's examples are kept.
+#: Taught examples a theme keeps (the newest), the cap teaching had when it copied examples
+#: into the stored taxonomy.
 MAX_THEME_EXAMPLES = 50
 
 
