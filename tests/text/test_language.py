@@ -37,6 +37,33 @@ def test_undetermined_when_there_are_no_letters(text: str | None) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "https://www.example.com/orders/12345",
+        "http://x.com/" + "a" * 300,  # had come out Portuguese
+        "www.example.co.uk",
+        "jane.doe@example.com",
+        "  https://bit.ly/3xYz  jane@example.org ",
+    ],
+)
+def test_links_and_addresses_alone_are_undetermined(text: str) -> None:
+    assert detect_language(text) == UNDETERMINED
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("see https://shop.example.com/returns, the page is broken", "en"),
+        ("Das Paket ist nicht angekommen: https://dhl.de/track?id=1", "de"),
+        ("merci beaucoup, écrivez-moi à jean@exemple.fr", "fr"),
+        ("@united my bag never arrived", "en"),  # a handle is not an address
+    ],
+)
+def test_the_words_around_a_link_decide(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
     ("text", "lang"),
     [  # langdetect alone said mk, ru, ru and ru for the first, third, fourth and last
         ("Привет, доставка опоздала on 3 days", "ru"),

@@ -98,6 +98,9 @@ _WORD_LANGS = {
     for word in _ALL_STOPWORDS
 }
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+#: Links and e-mail addresses are not written in any language: "https://shop.example.com/
+#: orders" alone had come out English or Portuguese.
+_ADDRESS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 _NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 _LOCK = threading.Lock()
@@ -319,6 +322,15 @@ def _langdetect(text: str) -> str:
     return lang if lang.startswith("zh") else lang.split("-")[0]
 
 
+def without_addresses(text: str) -> str:
+    """``text`` with links and e-mail addresses blanked (the same object when it has none)."""
+    if "http" in text or "www." in text or "@" in text:
+        stripped = _ADDRESS.sub(" ", text)
+        if stripped != text:
+            return stripped
+    return text
+
+
 def detect_language(text: str | None, *, words: frozenset[str] | None = None) -> str:
     """ISO 639-1 code of ``text`` (``zh-cn``/``zh-tw`` for Chinese), ``und`` when unknowable.
 
@@ -327,6 +339,9 @@ def detect_language(text: str | None, *, words: frozenset[str] | None = None) ->
     if not text:
         return UNDETERMINED
     sample = text[:_DETECT_CHARS]
+    stripped = without_addresses(sample)
+    if stripped is not sample:
+        sample, words = stripped, None
     if not _LETTER.search(sample):
         return UNDETERMINED
     if _is_latin(sample):

@@ -32,7 +32,7 @@ from cxloop.text.journey import (
     JourneyMapper,
     default_journey,
 )
-from cxloop.text.language import UNDETERMINED, detect_language
+from cxloop.text.language import UNDETERMINED, detect_language, without_addresses
 from cxloop.text.pii import redact
 from cxloop.text.sentences import clean_text, split_sentences
 from cxloop.text.signals import detect_signals, leaving_reads_negative, words_of
@@ -47,7 +47,9 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: six other languages, words of leaving read negative (docs/text.md, Signals), and short
 #: Cyrillic texts get their language from a letter or a word before langdetect, and short
 #: answers in six other languages are no longer taken for English.
-PIPELINE_VERSION = "2"
+#: 3: a text that is only links or e-mail addresses carries no evidence (neutral, confidence 0,
+#: language ``und``), and links and addresses are left out of language detection.
+PIPELINE_VERSION = "3"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000
 #: Highest sentiment confidence for text in a language the backend does not cover.
@@ -100,7 +102,9 @@ def backend_name(backend: BackendSpec) -> str | None:
 
 
 def _has_words(text: str) -> bool:
-    return any(ch.isalpha() for ch in text)
+    """Any letter outside links and e-mail addresses? A comment that is only a link says
+    nothing the models can read: it is neutral with no confidence, like an empty one."""
+    return any(ch.isalpha() for ch in without_addresses(text))
 
 
 class TextEngine:
