@@ -28,6 +28,15 @@ from cxloop.text.pii import find_pii, iban_valid, luhn_valid, redact
         ("Mrs. Whitfield helped", "Mrs. [PERSON] helped"),
         ("Thanks,\nPeter Novak", "Thanks,\n[PERSON]"),
         ("Jennifer Lopez in support was great", "[PERSON] in support was great"),
+        # surnames with an apostrophe, an accent or a capital inside, hyphenated first names
+        ("Dr. Emily O'Brien helped me", "Dr. [PERSON] helped me"),
+        ("I spoke to Maria García yesterday", "I spoke to [PERSON] yesterday"),
+        ("Agent Mike McDonald was rude", "Agent [PERSON] was rude"),
+        ("Thanks to Jean-Pierre Dupont!", "Thanks to [PERSON]!"),
+        ("my name is Ólafur Ragnarsson", "my name is [PERSON]"),
+        ("Sarah's order was late", "[PERSON]'s order was late"),
+        ("221B Baker Street, London NW1 6XE", "[ADDRESS], London [ADDRESS]"),
+        ("SSN 123-45-6789 on file", "SSN [ID] on file"),
     ],
 )
 def test_redacts_each_kind(text: str, expected: str) -> None:
@@ -43,6 +52,9 @@ def test_redacts_each_kind(text: str, expected: str) -> None:
         "waited 45 minutes, 3 hours on the road",
         "I will mark this as May's worst delivery",
         "Order #1234567 shipped",
+        "ref 000-12-3456 and 987-65-4321",  # never-issued social security ranges
+        "Room 101 at the M25 services",  # a road, not a postcode
+        "I didn't get it, the agent's reply was late",
     ],
 )
 def test_leaves_non_personal_numbers_and_words(text: str) -> None:

@@ -1,5 +1,5 @@
-"""Personal data redaction: typed placeholders replace e-mails, phones, cards, IBANs, addresses
-and person names before text is shown or exported.
+"""Personal data redaction: typed placeholders replace e-mails, phones, cards, IBANs, addresses,
+US social security numbers and person names before text is shown or exported.
 
 Why regular expressions and checksums rather than a model: redaction runs on every feedback
 item at thousands per second, must be predictable, and must not over-redact numbers that
@@ -22,6 +22,7 @@ PLACEHOLDERS = {
     "iban": "[IBAN]",
     "address": "[ADDRESS]",
     "person": "[PERSON]",
+    "national_id": "[ID]",
 }
 
 _EMAIL = re.compile(
@@ -47,9 +48,19 @@ _ADDRESS = re.compile(
     r"\b\d{1,5}[A-Za-z]?,?\s+(?:[A-Z][a-zA-Z'-]+\s+){1,3}(?:" + _STREET_WORDS + r")\b\.?"
     r"(?:,?\s+(?:Apt|Apartment|Suite|Unit|Flat)\.?\s*\w+)?"
     r"|\b[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|laan|straat|gracht)\s+\d{1,4}[a-z]?\b"
-    r"|\b\d{1,4},?\s+(?:rue|avenue|boulevard|chemin|place|calle|via|rua)\s+(?:[\w'-]+\s?){1,4}",
+    r"|\b\d{1,4},?\s+(?:rue|avenue|boulevard|chemin|place|calle|via|rua)\s+(?:[\w'-]+\s?){1,4}"
+    # a full UK postcode ("NW1 6XE", "SW1A 1AA"): it narrows an address to a few houses
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b",
 )
-_NAME_WORD = r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
+#: A US social security number, 123-45-6789, only with the dashes and only in the ranges
+#: ever issued (area not 000, 666 or 900-999; group not 00; serial not 0000).
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+#: Upper- and lower-case Latin letters, accented ones included ("García", "Ólafsdóttir").
+_UP, _LOW = "A-Z\u00c0-\u00d6\u00d8-\u00de", "a-z\u00df-\u00f6\u00f8-\u00ff"
+#: A capitalised name word: "Smith", "García", "O'Brien", "D'Angelo", "McDonald", "Jean-Pierre".
+#: Until 2026-11-24 (ninth session) only [A-Z][a-z]+ counted, so "Dr. Emily O'Brien" and "Maria
+#: García" kept their surnames.
+_NAME_WORD = rf"(?:[{_UP}]')?[{_UP}][{_LOW}]+(?:[{_UP}][{_LOW}]+)?(?:-[{_UP}][{_LOW}]+)?"
 _FULL_NAME = _NAME_WORD + r"(?:\s+" + _NAME_WORD + r")?"
 _CUE_WORD_TEXT = (
     "mr mrs ms miss mx dr prof sir madam name name's signed regards thanks thank cheers "
@@ -88,6 +99,8 @@ _FIRST_NAME_TEXT = (
 )
 _FIRST_NAMES = _FIRST_NAME_TEXT.split()
 _KNOWN_NAME = re.compile(
+    r"(?<!\bSt\. )(?<!\bSt )(?<!\bSaint )"  # "St. Patrick's Day" names a day, not a person
+    rf"(?:\b[{_UP}][{_LOW}]+-)?"  # "Jean-" of "Jean-Pierre"
     r"\b(?:" + "|".join(sorted(_FIRST_NAMES, key=len, reverse=True)) + r")"
     r"(?:\s+" + _NAME_WORD + r")?\b"
 )
@@ -158,6 +171,7 @@ _RULES = (
     _Rule("email", _EMAIL, PLACEHOLDERS["email"], needs_at=True),
     _Rule("iban", _IBAN, _sub_iban, needs_digit=True),
     _Rule("card", _CARD, _sub_card, needs_digit=True),
+    _Rule("national_id", _SSN, PLACEHOLDERS["national_id"], needs_digit=True),
     _Rule("phone", _PHONE, _sub_phone, needs_digit=True),
     _Rule("address", _ADDRESS, PLACEHOLDERS["address"], needs_digit=True),
     _Rule("person", _PERSON_CUES, _sub_person_cue, needs_words=_CUE_WORDS),
@@ -186,6 +200,8 @@ def redact(text: str | None, *, words: frozenset[str] | None = None) -> str | No
     has_at = "@" in text
     if words is None:
         words = frozenset(_WORD.findall(text.lower()))
+    if any("'" in w for w in words):  # "Sarah's order": the name is "sarah"
+        words = words | {w.split("'")[0] for w in words if "'" in w}
     for rule in _RULES:
         if (rule.needs_digit and not has_digit) or (rule.needs_at and not has_at):
             continue

@@ -48,7 +48,9 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: Cyrillic texts get their language from a letter or a word before langdetect, and short
 #: answers in six other languages are no longer taken for English.
 #: 3: a text that is only links or e-mail addresses carries no evidence (neutral, confidence 0,
-#: language ``und``), and links and addresses are left out of language detection.
+#: language ``und``), and links and addresses are left out of language detection; redaction
+#: also finds accented, apostrophe and hyphenated names, possessives, UK postcodes and US
+#: social security numbers.
 PIPELINE_VERSION = "3"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000
