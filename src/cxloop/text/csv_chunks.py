@@ -8,11 +8,12 @@ two on awkward files), and the values read are the same strings ``read_csv(dtype
 keep_default_na=False)`` gives: a short row is padded with empty strings, blank lines are
 skipped, a UTF-8 byte-order mark is dropped, undecodable bytes become U+FFFD.
 
-Files whose reading pandas would interpret rather than split — duplicate or empty column
-names (pandas renames them), a first row with one field more than the header (pandas makes
-it the index) — raise :class:`NotPlainCsv` before anything is written, and the caller uses
-the pandas path for them. A later row with too many fields is handed back with its line
-number (``reject``), or is an error naming its line.
+Duplicate or empty column names are renamed as pandas renames them ("comment",
+"comment.1", "Unnamed: 2"; :func:`pandas_column_names`, checked against pandas on random
+headers). A file whose first row has one field more than the header (pandas makes that
+field the index), or that has no header, raises :class:`NotPlainCsv` before anything is
+written, and the caller uses the pandas path for it. A later row with too many fields is
+handed back with its line number (``reject``), or is an error naming its line.
 """
 
 from __future__ import annotations
@@ -43,6 +44,32 @@ class CsvChunk:
         return [row[index] for row in self.rows]
 
 
+def _deduplicated(name: str, taken: set[str], counts: dict[str, int]) -> str:
+    count = counts.get(name, 0)
+    new = name
+    while count > 0:
+        counts[name] = count + 1
+        new = f"{name}.{count}"
+        count = count + 1 if new in taken else counts.get(new, 0)
+    counts[new] = count + 1
+    return new
+
+
+def pandas_column_names(header: Sequence[str]) -> list[str]:
+    """The column names ``pandas.read_csv`` gives ``header``: an empty name becomes
+    "Unnamed: <position>", and a repeated one gets ".1", ".2"... (skipping suffixes the header
+    already has). Names the file gives are settled first, so a made-up "Unnamed: 1" yields
+    to one written in the header."""
+    names = [name if name else f"Unnamed: {i}" for i, name in enumerate(header)]
+    taken, counts = set(names), dict[str, int]()
+    out = list(names)
+    given = [i for i, name in enumerate(header) if name]
+    made_up = [i for i, name in enumerate(header) if not name]
+    for i in given + made_up:
+        out[i] = _deduplicated(names[i], taken, counts)
+    return out
+
+
 def plain_csv_chunks(
     path: Path,
     sep: str,
@@ -69,8 +96,10 @@ def plain_csv_chunks(
             first = next((row for row in reader if row), None)
     except csv.Error as exc:
         raise NotPlainCsv(str(exc)) from exc
-    if not header or len(set(header)) != len(header) or "" in header:
-        raise NotPlainCsv("no header, or duplicate or empty column names")
+    if not header:
+        raise NotPlainCsv("no header")
+    if len(set(header)) != len(header) or "" in header:
+        header = pandas_column_names(header)
     width = len(header)
     if first is not None and len(first) == width + 1:
         raise NotPlainCsv("the first row has one field more than the header (an index)")
