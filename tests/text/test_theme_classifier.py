@@ -92,3 +92,45 @@ def test_a_description_listing_things_gives_one_anchor_each(fast):
         fast.featurize(["the box came completely damaged"]).dense @ classifier.anchor_vectors_.T
     )
     assert int(cosine.argmax()) == len(classifier.anchor_vectors_) - 1  # "damaged"
+
+
+def test_a_theme_taught_alone_learns_from_its_examples(fast):
+    """With no other theme holding examples there was nothing to contrast with, so no example
+    model was fitted: the examples only counted as nearest anchors. Now the other themes'
+    names and keywords are the contrast (a single taught theme is what one correction makes)."""
+    names = [
+        ThemeDefinition("Delivery", keywords=("delivery", "parcel", "courier")),
+        ThemeDefinition("Billing and refunds", keywords=("refund", "charged", "invoice")),
+        ThemeDefinition("Store", keywords=("store", "shop", "staff")),
+    ]
+    examples = (
+        "the van driver threw my box over the fence",
+        "the driver left it at the wrong house",
+        "the box was crushed when it came",
+        "it turned up three days after the date I was given",
+        "the driver never knocked, just left a card",
+        "my order was left in the rain",
+        "the tracking said delivered but nothing was there",
+        "it came in two boxes on different days",
+        "the van never showed up",
+        "they dropped it with a neighbour I don't know",
+    )
+    taught = [
+        ThemeDefinition("Delivery", keywords=names[0].keywords, examples=examples),
+        *names[1:],
+    ]
+    classifier = fast.classifier(taught)
+    assert list(classifier.example_models_) == [0]
+    top = [
+        m[0].name if m else None
+        for m in fast.themes(
+            [
+                "left at the wrong address again",
+                "I was charged twice",
+                "the shop assistant was rude",
+                "great coffee",
+            ],
+            taught,
+        )
+    ]
+    assert top == ["Delivery", "Billing and refunds", "Store", None]

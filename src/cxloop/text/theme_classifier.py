@@ -10,7 +10,8 @@ Two ways to know a theme, combined per theme:
   are per backend because static and transformer vectors have different cosine ranges.
 * **From examples**: when a theme has at least ``min_examples`` examples, a one-vs-rest
   logistic regression is fitted on the examples' features (the anchors are added as extra
-  positives), with the examples of the other themes as negatives. Its probability is blended
+  positives), with the examples of the other themes as negatives (their names, descriptions
+  and keywords when no other theme has examples). Its probability is blended
   with the zero-shot confidence with weight n / (n + ``example_prior``) for n examples, so
   names and keywords carry a theme with few examples and the examples take over with many.
   The examples are also anchors, so the nearest example counts like a paraphrased keyword,
@@ -211,11 +212,22 @@ class ThemeClassifier:
                 text_themes.setdefault(anchor, set()).add(owner)
         texts = list(text_themes)
         design = self._design(self.featurize(clean_texts(texts)))
+        others: sparse.csr_matrix | None = None
         for index in taught:
             y = np.array([index in text_themes[t] for t in texts], dtype=int)
+            rows = design
             if y.min() == y.max():
-                continue
-            coef, intercept = binary_logistic(design, y, self.C, balanced_weights(y))
+                # The only theme with examples: contrast them with the other themes' names,
+                # descriptions and keywords. Without negatives there was no model at all, so
+                # eight examples of "the plinth wobbles" did not find "my plinth wobbles".
+                if others is None:
+                    untaught = [a for a, o in zip(anchors, owners, strict=True) if o not in taught]
+                    others = self._design(self.featurize(clean_texts(untaught)))
+                if y.min() == 0 or others.shape[0] == 0:
+                    continue
+                rows = sparse.vstack([design, others], format="csr")
+                y = np.concatenate([y, np.zeros(others.shape[0], dtype=int)])
+            coef, intercept = binary_logistic(rows, y, self.C, balanced_weights(y))
             n_examples = len(taxonomy[index].examples)
             weight = n_examples / (n_examples + self.example_prior)
             self.example_models_[index] = (coef.astype(np.float32), intercept, weight)
