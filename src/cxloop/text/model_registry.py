@@ -1,9 +1,10 @@
 """Versioned workspace models: store, activate, roll back, and wrap a backend with them.
 
-Each taught head is stored in the database (``model_versions``) as an ``.npz`` archive of
-plain arrays, so a backup of the database is a backup of the models and nothing is unpickled.
-The wrapped backend's ``version`` names the active heads, so enrichment made with another
-version is re-done incrementally, and a rollback makes it current again.
+Each version is stored in the database (``model_versions``) as an ``.npz`` archive of plain
+arrays and JSON (a sentiment head's weights; a theme version's taught examples), so a backup
+of the database is a backup of the models and nothing is unpickled. The wrapped backend's
+``version`` names the active versions, so enrichment made with another version is re-done
+incrementally, and a rollback makes it current again.
 """
 
 from __future__ import annotations
