@@ -175,10 +175,15 @@ def test_taught_theme_examples_join_the_definitions_and_roll_back(engine, fast):
     assert next(m.name for m in taught.themes(["the gizmo van came late"], tax)[0]) == "Delivery"
     stored = load_taxonomy(engine, seed=False)
     assert not any("gizmo" in e for t in stored for e in t.examples)
+    from cxloop.text.taxonomy import list_themes
+
+    counts = {r["name"]: (r["examples"], r["taught"]) for r in list_themes(engine)}
+    assert counts["Billing and refunds"][1] == 8 and counts["Delivery"][1] == 8
     with transaction(engine) as s:
         assert rollback(s, "themes") is None
     untaught = backend_for_workspace(engine, "fast")
     assert untaught.version == fast.version
+    assert {r["taught"] for r in list_themes(engine)} == {0}
     assert [m.name for m in untaught.themes([text], tax)[0]] == before
 
 

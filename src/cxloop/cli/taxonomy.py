@@ -66,7 +66,8 @@ def list_cmd(
     include_inactive: bool = typer.Option(False, "--all", help="include deactivated themes"),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """List themes with their parent, keyword and example counts and feedback count.
+    """List themes with their parent, keyword and example counts, the examples taught
+    ('cxloop text teach'; they live in the active theme version) and feedback count.
 
     Example: cxloop taxonomy list --format json
     """
@@ -80,6 +81,7 @@ def list_cmd(
             "parent",
             "keywords",
             "examples",
+            "taught",
             "feedback",
             "effort",
             "origin",

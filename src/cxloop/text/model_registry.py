@@ -137,6 +137,13 @@ def rollback(session: Session, task: str) -> str | None:
     return target
 
 
+def active_theme_examples(session: Session) -> ThemeExamples | None:
+    """The taught theme examples of the active theme version (None when none is active)."""
+    version = _active(session, "themes")
+    taught = _from_blob(version.blob) if version is not None else None
+    return taught if isinstance(taught, ThemeExamples) else None
+
+
 def list_versions(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(ModelVersion).order_by(ModelVersion.task, ModelVersion.id))
     return [

@@ -399,7 +399,8 @@ def export_taxonomy(engine: Engine) -> str:
 
 
 def list_themes(engine: Engine, *, include_inactive: bool = False) -> list[dict[str, Any]]:
-    """One row per theme with its parent, keyword/example counts and feedback count."""
+    """One row per theme with its parent, keyword and example counts (``taught``: examples of
+    the active theme version, which are not in the taxonomy itself) and feedback count."""
     from sqlalchemy import func, select  # database code only where a database is used
 
     from cxloop.storage.db import transaction
@@ -418,9 +419,13 @@ def list_themes(engine: Engine, *, include_inactive: bool = False) -> list[dict[
     )
     if not include_inactive:
         stmt = stmt.where(Theme.active.is_(True))
+    from cxloop.text.model_registry import active_theme_examples
+
     with transaction(engine) as session:
         rows = session.execute(stmt).all()
         names = dict(session.execute(select(Theme.id, Theme.name)).tuples().all())
+        active = active_theme_examples(session)
+    taught = active.examples_ if active is not None else {}
     return [
         {
             "name": theme.name,
@@ -428,6 +433,7 @@ def list_themes(engine: Engine, *, include_inactive: bool = False) -> list[dict[
             "description": theme.description,
             "keywords": len(theme.keywords or ()),
             "examples": len(theme.examples or ()),
+            "taught": len(taught.get(theme.name, ())),
             "feedback": int(n or 0),
             "effort": theme.effort,
             "origin": theme.origin,
