@@ -138,10 +138,15 @@ def rollback(session: Session, task: str) -> str | None:
 
 
 def active_theme_examples(session: Session) -> ThemeExamples | None:
-    """The taught theme examples of the active theme version (None when none is active)."""
-    version = _active(session, "themes")
+    """The taught theme examples of the active theme version: None when no version is active
+    or it adds none (a version from before 2026-11-24 held a head, whose examples were copied
+    into the taxonomy)."""
+    return _examples_of(_active(session, "themes"))
+
+
+def _examples_of(version: ModelVersion | None) -> ThemeExamples | None:
     taught = _from_blob(version.blob) if version is not None else None
-    return taught if isinstance(taught, ThemeExamples) else None
+    return taught if isinstance(taught, ThemeExamples) and taught.examples_ else None
 
 
 def list_versions(session: Session) -> list[dict[str, Any]]:
@@ -335,9 +340,7 @@ def wrap_backend(engine: Engine, base: TextBackend) -> TextBackend:
         s_head = _from_blob(sent.blob) if sent is not None and sent.backend == name else None
         if isinstance(s_head, SentimentHead):
             s_head = _if_it_fits(s_head, head_features(base, ["ok"]).shape[1], sent)
-        taught = _from_blob(theme.blob) if theme is not None else None
-        if not isinstance(taught, ThemeExamples) or not taught.examples_:
-            taught = None  # a version from before 2026-11-24 (its examples are in the taxonomy)
+        taught = _examples_of(theme)
         if s_head is None and taught is None and not corrections and not fixes:
             return base
         return TaughtBackend(

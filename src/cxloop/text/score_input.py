@@ -218,7 +218,7 @@ def input_chunks(path: Path, output_fmt: str, chunk_rows: int, rejected: Rejecte
         try:
             first = next(plain)
         except NotPlainCsv:
-            pass  # duplicate names, an index column...: pandas reads it as before
+            pass  # an index column or no header on the first line: pandas reads it
         else:
             if output_fmt in ("csv", "tsv"):
                 yield first

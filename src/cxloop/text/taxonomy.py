@@ -405,6 +405,7 @@ def list_themes(engine: Engine, *, include_inactive: bool = False) -> list[dict[
 
     from cxloop.storage.db import transaction
     from cxloop.storage.models import FeedbackTheme, Theme
+    from cxloop.text.model_registry import active_theme_examples
 
     ensure_taxonomy(engine)
     counts = (
@@ -419,8 +420,6 @@ def list_themes(engine: Engine, *, include_inactive: bool = False) -> list[dict[
     )
     if not include_inactive:
         stmt = stmt.where(Theme.active.is_(True))
-    from cxloop.text.model_registry import active_theme_examples
-
     with transaction(engine) as session:
         rows = session.execute(stmt).all()
         names = dict(session.execute(select(Theme.id, Theme.name)).tuples().all())
