@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxloop.text.features import (
+    _APOSTROPHES,
     _HANDLE,
     _LEADING_HANDLES,
     _MARKDOWN,
@@ -42,6 +43,7 @@ SAMPLES = [
     "emoji 😀 only 😀",
     "mixed 東京 and Ünïcödé",
     "a < b and c > d",
+    "didn\u2019t arrive, \u2018quoted\u2019, \u02bcok\u00b4 &rsquo;",
 ]
 
 
@@ -51,6 +53,7 @@ def pandas_reference(texts: list[object]) -> list[str]:
     series = series.str.replace(_TAG, " ", regex=True)
     if series.str.contains("&", regex=False).any():
         series = series.map(html.unescape)
+    series = series.str.translate(_APOSTROPHES)
     series = series.str.replace(_URL, " http ", regex=True)
     series = series.str.replace(_LEADING_HANDLES, "", regex=True)
     series = series.str.replace(_HANDLE, "@user", regex=True)

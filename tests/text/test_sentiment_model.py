@@ -7,8 +7,16 @@ import pytest
 
 from cxloop.errors import ConfigError
 from cxloop.text.backends.fast import FastFeaturizer
-from cxloop.text.features import clause_split, clean_texts, cx_cues
-from cxloop.text.sentiment import SentimentModel, sentiments_from_proba
+from cxloop.text.features import (
+    N_HASH_FEATURES,
+    clause_split,
+    clean_texts,
+    cx_cues,
+    hashed_ngrams,
+    negated_words,
+    negation_marks,
+)
+from cxloop.text.sentiment import FeatureBlocks, SentimentModel, sentiments_from_proba
 from cxloop.text.static_vectors import StaticVectors
 
 TRAIN = [
@@ -92,3 +100,62 @@ def test_clause_split_on_contrast():
         "the wait was absurd.",
     ]
     assert clause_split("ok") == []
+
+
+def test_typographic_apostrophes_read_like_ascii_ones(featurize):
+    assert clean_texts(["It didn\u2019t arrive, I\u2018m told \u00b4twas lost"]) == [
+        "It didn't arrive, I'm told 'twas lost"
+    ]
+    curly, plain = featurize(["my card hasn\u2019t arrived"]), featurize(["my card hasn't arrived"])
+    assert (curly.hashed != plain.hashed).nnz == 0
+    np.testing.assert_array_equal(curly.cues, plain.cues)
+
+
+@pytest.mark.parametrize(
+    ("text", "covered"),
+    [
+        ("it didn't complete", "complete"),
+        ("Not working at all, really", "working at all"),
+        ("no one answered. Please call", "one answered"),
+        ("never arrived but the refund came", "arrived"),
+        ("I can't log in; cant pay either", "log in pay either"),
+        ("great service, would recommend", ""),
+        ("", ""),
+        ("nothing", ""),  # a negator with nothing after it
+        ("notable knowledge", ""),  # "not" and "no" only as whole words
+    ],
+)
+def test_negated_words_are_those_a_negator_covers(text, covered):
+    assert negated_words(clean_texts([text])) == [covered]
+
+
+def test_negation_marks_are_their_own_ngrams():
+    marks = negation_marks(["work at", ""])
+    plain = hashed_ngrams(["work at", ""])
+    assert marks.shape == plain.shape == (2, N_HASH_FEATURES)
+    assert marks[1].nnz == 0 and marks[0].nnz == 3  # not_work, not_at, "not_work not_at"
+    assert set(marks[0].indices).isdisjoint(plain[0].indices)
+
+
+def test_fast_sentiment_reads_negation_apart(featurize):
+    blocks = featurize(["it didn't work at all", "it worked well", "fine"])
+    assert blocks.negated is not None and blocks.negated.shape == (3, blocks.dense.shape[1])
+    assert np.linalg.norm(blocks.negated[0]) > 0.99 and not blocks.negated[1:].any()
+    # Themes read the words as written, without the marks.
+    assert blocks.theme_hashed is not None
+    assert (
+        blocks.theme_hashed != hashed_ngrams(["it didn't work at all", "it worked well", "fine"])
+    ).nnz == 0
+    assert blocks.hashed[0].nnz > blocks.theme_hashed[0].nnz
+    stacked = FeatureBlocks.stack([blocks, blocks.subset(np.array([0]))])
+    assert stacked.negated is not None and stacked.negated.shape[0] == 4
+    np.testing.assert_array_equal(stacked.negated[3], blocks.negated[0])
+
+
+def test_weights_for_other_features_are_refused(featurize):
+    texts, labels = zip(*TRAIN, strict=True)
+    model = SentimentModel().fit(featurize(list(texts)), np.array(labels))
+    blocks = featurize(["it never arrived"])
+    blocks.negated = None  # features of another version: one block fewer
+    with pytest.raises(ConfigError, match="expect"):
+        model.predict_proba(blocks)

@@ -170,7 +170,8 @@ def test_few_word_verdicts_read_as_their_polarity(backend):
     results = backend.sentiment(negative + mild + positive)
     labels = [r.label for r in results]
     assert labels == ["negative"] * 7 + ["positive"] * 2, results
-    assert all(r.score > -0.9 for r in results[5:7]), results  # mild: not the strongest
+    strongest = min(r.score for r in results[:5])
+    assert all(r.score > strongest + 0.05 for r in results[5:7]), results  # mild: weaker
 
 
 PROBLEM_ANSWERS = [

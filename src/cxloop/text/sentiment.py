@@ -38,7 +38,11 @@ class FeatureBlocks:
     ``theme_dense`` is a second dense block that only theme classification reads (the fast
     backend's theme table); when it is None, themes read ``dense`` like the sentiment head.
     ``theme_hashed`` likewise: set when the sentiment head reads a rewritten text
-    (:mod:`cxloop.text.resolved`) while themes read the text as written.
+    (:mod:`cxloop.text.resolved`) or negation marks (:func:`cxloop.text.features.
+    negation_marks`) while themes read the text as written. ``negated`` is the sentence
+    vector of the words a negator covers (``fast`` since weights 2026.11.9; None for
+    ``embedding``, whose sentence model reads negation itself): the sentiment head reads it
+    when it was trained with it.
     """
 
     hashed: sparse.csr_matrix
@@ -47,6 +51,7 @@ class FeatureBlocks:
     known: np.ndarray
     theme_dense: np.ndarray | None = None
     theme_hashed: sparse.csr_matrix | None = None
+    negated: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.hashed.shape[0])
@@ -69,6 +74,7 @@ class FeatureBlocks:
             self.known[index],
             None if self.theme_dense is None else self.theme_dense[index],
             None if self.theme_hashed is None else self.theme_hashed[index],
+            None if self.negated is None else self.negated[index],
         )
 
     @staticmethod
@@ -76,6 +82,7 @@ class FeatureBlocks:
         # A part without a theme block reads its sentiment block for themes (``for_themes``).
         some_dense = any(p.theme_dense is not None for p in parts)
         some_hashed = any(p.theme_hashed is not None for p in parts)
+        all_negated = all(p.negated is not None for p in parts)
         return FeatureBlocks(
             sparse.vstack([p.hashed for p in parts]).tocsr(),
             np.vstack([p.cues for p in parts]),
@@ -83,6 +90,7 @@ class FeatureBlocks:
             np.concatenate([p.known for p in parts]),
             np.vstack([p.for_themes for p in parts]) if some_dense else None,
             sparse.vstack([p.hashed_for_themes for p in parts]).tocsr() if some_hashed else None,
+            np.vstack([p.negated for p in parts]) if all_negated else None,  # type: ignore[misc]
         )
 
 
@@ -103,15 +111,22 @@ class SentimentModel:
         self.random_state = random_state
 
     def _design(self, blocks: FeatureBlocks) -> sparse.csr_matrix:
-        return sparse.hstack(
-            [
-                blocks.hashed,
-                sparse.csr_matrix(blocks.cues * self.cue_weight),
-                sparse.csr_matrix(blocks.dense * self.dense_weight),
-            ],
-            format="csr",
-            dtype=np.float32,
-        )
+        parts = [
+            blocks.hashed,
+            sparse.csr_matrix(blocks.cues * self.cue_weight),
+            sparse.csr_matrix(blocks.dense * self.dense_weight),
+        ]
+        if blocks.negated is not None:
+            parts.append(sparse.csr_matrix(blocks.negated * self.dense_weight))
+        design = sparse.hstack(parts, format="csr", dtype=np.float32)
+        fitted = getattr(self, "coef_", None)
+        if fitted is not None and fitted.shape[1] != design.shape[1]:
+            raise ConfigError(
+                f"the sentiment weights expect {fitted.shape[1]} features but this backend "
+                f"gives {design.shape[1]} (weights made for another version of cxloop?)",
+                hint="reinstall cxloop or rebuild them with scripts/train_text_models.py",
+            )
+        return design
 
     def fit(
         self, blocks: FeatureBlocks, y: np.ndarray, sample_weight: np.ndarray | None = None
@@ -127,6 +142,7 @@ class SentimentModel:
             class_weight="balanced",
             random_state=self.random_state,
         )
+        self.__dict__.pop("coef_", None)  # a refit may read other features than the last fit
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(self._design(blocks), np.asarray(y), sample_weight=sample_weight)

@@ -14,12 +14,13 @@ where such phrases mean something else. Scored by hand (weights 2026.11.5):
   again" by `embedding`, and "Would not recommend" as neutral. Praise said not to hold, and a
   customer who will not come back or recommend, now read "very unhappy" (``BAD_NEWS``).
 * "Could be better", "Needs improvement" and "Room for improvement" read as neutral or
-  praise. They now read "disappointed" (``MILD_BAD_NEWS``): a mild complaint.
+  praise. They now read "dissatisfied" (``MILD_BAD_NEWS``; "disappointed" until weights
+  2026.11.9, when `fast` came to read it as strongly as "very unhappy"): a mild complaint.
 * A rating given in words ("10/10", "1 star", "4 out of 5") carried no evidence, or the
   wrong one ("1 star" neutral). It now reads as good news, "ok" or bad news by its value.
 * (2026.11.7) "Long wait" and "Long queues" read as praise (`fast` 0.63), "Late delivery"
   and "No follow up" as neutral. A whole answer that names a problem in a few words now
-  reads "disappointed"; and "can't wait" and "worth the wait", which had taught the heads
+  reads ``MILD_BAD_NEWS``; and "can't wait" and "worth the wait", which had taught the heads
   that "wait" is praise, read "excited". A whole answer that only names a topic ("Price",
   "Delivery") reads "ok": `fast` had read "Price" as praise (0.77). Thanks or praise for a
   failure ("thanks for losing my bag", "love being on hold for two hours") reads
@@ -40,9 +41,11 @@ from collections.abc import Sequence
 from cxloop.text.features import GOOD_NEWS
 
 #: What a clear complaint in few words is rewritten to (both backends: P(negative) 0.92 and
-#: 0.86), and a mild one (0.69 and 0.87).
+#: 0.86), and a mild one: "dissatisfied", the word of a CSAT scale (P(negative) 0.90 and
+#: 0.52, scores -0.85 and -0.25, with weights 2026.11.9, whose `fast` head reads
+#: "disappointed" at 0.99).
 BAD_NEWS = "very unhappy"
-MILD_BAD_NEWS = "disappointed"
+MILD_BAD_NEWS = "dissatisfied"
 #: A whole answer that only approves. "Everything"/"all" may say fine or ok; "it"/"that"/
 #: "service" must say more than ok ("it was ok" is lukewarm: ``_LUKEWARM_RE``).
 _APPROVAL_RE = re.compile(

@@ -1,7 +1,9 @@
 """The ``fast`` backend: no PyTorch, vectorised features, shipped linear weights.
 
 Features per text: hashed word 1-2-grams, CX cue counts and a 128-d vector averaged from
-static word vectors distilled from all-MiniLM-L6-v2 (see ``cxloop.text.static_vectors``).
+static word vectors distilled from all-MiniLM-L6-v2 (see ``cxloop.text.static_vectors``);
+for sentiment also the words a negator covers, as a vector of their own and as n-grams
+marked ``not_`` (``cxloop.text.features.negated_words``).
 Sentiment is a logistic regression over them; themes come from ``ThemeClassifier``. Fitted
 theme classifiers are cached per taxonomy, so a pipeline calling ``themes`` batch after batch
 fits once.
@@ -24,7 +26,14 @@ import numpy as np
 from cxloop.text.adapt import adapted_file, adapted_sentiment, file_digest
 from cxloop.text.backends.base import register_backend
 from cxloop.text.backends.linear import LinearHeadsBackend
-from cxloop.text.features import clean_texts, cx_cues, hashed_ngrams, non_answers
+from cxloop.text.features import (
+    clean_texts,
+    cx_cues,
+    hashed_ngrams,
+    negated_words,
+    negation_marks,
+    non_answers,
+)
 from cxloop.text.resolved import replace_rows, sentiment_view
 from cxloop.text.sentiment import FeatureBlocks, SentimentModel
 from cxloop.text.static_vectors import WEIGHTS_DIR, StaticVectors
@@ -32,7 +41,7 @@ from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
 
 #: Bump when the shipped weights or the features change: enrichments by an older version are
 #: redone by ``cxloop enrich``.
-WEIGHTS_VERSION = "2026.11.8"
+WEIGHTS_VERSION = "2026.11.9"
 #: ``example_discount`` chosen on BANKING77 *training* queries (11 CX themes, 10 examples each,
 #: seed 1): 0.2 cut themes per query from 5.95 to 2.57 (macro-F1 0.27 -> 0.47), top-1 -1.8 pts.
 #: ``slope`` and ``keyword_bonus`` chosen again for the theme table (2026.11.3) on 2,000
@@ -62,22 +71,31 @@ class FastFeaturizer:
             None if self.static.theme_vectors is None else self.static.themes_from_counts(counts)
         )
         read, changed = sentiment_view(cleaned)  # "my issue was resolved": "very satisfied"
-        if not changed:
-            return FeatureBlocks(
-                hashed, cx_cues(cleaned), self.static.from_counts(counts), known, themes
-            )
-        if themes is None:
-            themes = self.static.from_counts(counts)
-        rewritten = [read[i] for i in changed]
-        known[changed] = True  # a rewritten answer ("10/10") says something, in words
-        counts = replace_rows(counts, changed, self.static.word_counts(rewritten))
+        sentiment_hashed, theme_hashed = hashed, None
+        if changed:
+            if themes is None:
+                themes = self.static.from_counts(counts)
+            rewritten = [read[i] for i in changed]
+            known[changed] = True  # a rewritten answer ("10/10") says something, in words
+            counts = replace_rows(counts, changed, self.static.word_counts(rewritten))
+            sentiment_hashed = replace_rows(hashed, changed, hashed_ngrams(rewritten))
+            theme_hashed = hashed
+        # Words a negator covers ("didn't *help*"): their own vector, and their n-grams
+        # marked "not_" next to the text's own, which themes do not read.
+        negated = negated_words(read)
+        if any(negated):
+            if themes is None:
+                themes = self.static.from_counts(counts)
+            sentiment_hashed = (sentiment_hashed + negation_marks(negated)).tocsr()
+            theme_hashed = hashed
         return FeatureBlocks(
-            replace_rows(hashed, changed, hashed_ngrams(rewritten)),
+            sentiment_hashed,
             cx_cues(read),
             self.static.from_counts(counts),
             known,
             themes,
-            hashed,
+            theme_hashed,
+            self.static.from_counts(self.static.word_counts(negated)),
         )
 
 
