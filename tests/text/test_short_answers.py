@@ -289,3 +289,43 @@ def test_sarcastic_thanks_read_negative(backend):
     both backends, "thanks @united for losing my luggage again" positive with embedding."""
     results = backend.sentiment(SARCASM)
     assert [r.label for r in results] == ["negative"] * len(SARCASM), results
+
+
+COUNTED_WAITS = [
+    ("on hold for 2 hours", BAD_NEWS),
+    ("I have been on hold for 45 minutes", f"I have been {BAD_NEWS}"),
+    ("waited over an hour at the gate", f"{BAD_NEWS} at the gate"),
+    ("We waited forever for our food.", f"We {BAD_NEWS} for our food."),
+    ("I've been waiting for my card for 3 weeks now!", f"I've been {BAD_NEWS} now!"),
+    ("had to wait 2 hours, but it was worth it", f"{BAD_NEWS}, but it was worth it"),
+    ("we queued for an hour", f"we {BAD_NEWS}"),
+]
+NOT_COUNTED_WAITS = [
+    "only waited 5 minutes, great service",
+    "waited 10 minutes",  # minutes count from 15
+    "never waited more than 10 minutes",
+    "I only waited an hour",
+    "waiting a few days is fine",
+    "Do I have to wait 2 days?",
+    "stuck in traffic for an hour",
+    "The parcel arrived in 2 days",
+    "hold on a second",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COUNTED_WAITS)
+def test_a_counted_wait_is_a_complaint(text, expected):
+    assert read(text) == expected
+
+
+@pytest.mark.parametrize("text", NOT_COUNTED_WAITS)
+def test_short_absent_or_acceptable_waits_are_left_as_written(text):
+    assert read(text) == clean_texts([text])[0]
+
+
+def test_counted_waits_read_negative(backend):
+    """Before 2026.11.9: "on hold for 2 hours" neutral with both backends (-0.09 / -0.36),
+    "We waited forever for our food" positive (+0.36 / +0.35)."""
+    texts = [text for text, _ in COUNTED_WAITS[:5]]
+    results = backend.sentiment(texts)
+    assert [r.label for r in results] == ["negative"] * len(texts), results

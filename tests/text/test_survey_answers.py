@@ -35,6 +35,11 @@ def test_an_absent_problem_is_rewritten_and_the_rest_kept():
     assert clean_texts(["I have never had any problems. Can't go wrong!"]) == [
         "I have very satisfied. very satisfied!"
     ]
+    # Said with "do" (2026.11.9; read as a complaint, -0.60 with fast, before).
+    assert clean_texts(["I don\u2019t have any complaints, it arrived on time"]) == [
+        "I very satisfied, it arrived on time"
+    ]
+    assert clean_texts(["We did not have a single problem"]) == ["We very satisfied"]
 
 
 @pytest.mark.parametrize(
@@ -45,6 +50,8 @@ def test_an_absent_problem_is_rewritten_and_the_rest_kept():
         "they can't solve issues",
         "there is no way to report issues",
         "the food was bad",
+        "I do not have an account",
+        "didn't get any refund",
     ],
 )
 def test_real_problems_are_left_as_written(text):

@@ -270,6 +270,33 @@ _SARCASM_TARGETS = (
 )
 
 
+#: A wait the customer counts: "on hold for 2 hours", "been waiting 3 days for a reply",
+#: "waited over an hour at the gate", "we waited forever for our food". Both backends read
+#: most as neutral or even praise ("waited forever for our food" +0.36 `fast`, +0.35
+#: `embedding`; "on hold for 2 hours" -0.09 / -0.36), though a counted wait is the commonest
+#: complaint about waiting; it reads ``BAD_NEWS`` ("dissatisfied" was too weak for
+#: MiniLM: "I've been dissatisfied now!" read positive). Minutes count from 15 (digits):
+#: "waited 5 minutes" is no complaint. A wait said to be short ("only", "just") or absent
+#: ("never waited", "didn't wait"), or called fine or normal, is left as written.
+_COUNTED_WAIT_RE = re.compile(
+    r"(?<!\bnever )(?<!n't )(?<!\bnot )(?<!\bonly )(?<!\bjust )"
+    r"\b(?:on hold|waiting|waited|had to wait|queu(?:e|ed|ing)|stuck in (?:a )?(?:line|queue))"
+    r"(?: (?:in (?:line|the queue|a queue)|on the (?:phone|line)|around|there|here))?"
+    r"(?: (?:for|on) (?:a|an|my|the|our|your|his|her|their) [\w'-]+(?: [\w'-]+)?)?"
+    r"(?: for)?"
+    r"(?: (?:over|more than|almost|nearly|about|around|at least|well over|close to))?"
+    r" (?:(?:an?|one|\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|several|many|"
+    r"a few|a couple of|couple of)(?: more)? (?:hours?|hrs?|days?|weeks?|months?)"
+    r"|(?:[2-9]\d|1[5-9]|\d{3,}) ?(?:more )?(?:minutes?|mins?)"
+    r"|ages|forever|an eternity)\b"
+    r"(?![^.!?]{0,25}\b(?:is|was|are|would be|will be)(?: (?:totally|perfectly|absolutely|"
+    r"completely|quite))? (?:fine|ok|okay|normal|expected|acceptable|reasonable|no (?:problem|"
+    r"issue|big deal))\b)",
+    re.IGNORECASE,
+)
+_COUNTED_WAIT_WORDS = ("hold", "wait", "queu", "stuck")
+
+
 #: Idioms whose words say the opposite of a complaint: "can't wait" (eager) and "worth the
 #: wait". Read as written they taught both heads that "wait", the commonest word of a
 #: waiting complaint, is praise: "Long wait" read positive (`fast` 0.63).
@@ -309,6 +336,8 @@ def _short_answer(text: str) -> str:
         read = _SARCASM_RE.sub(BAD_NEWS, read)
     if "wait" in lowered:
         read = _EAGER_RE.sub(EAGER, read)
+    if any(word in lowered for word in _COUNTED_WAIT_WORDS):
+        read = _COUNTED_WAIT_RE.sub(BAD_NEWS, read)
     return text if read == text else read
 
 
@@ -318,6 +347,7 @@ def short_answers_as_meant(cleaned: Sequence[str]) -> list[str]:
     "ok", and one of at most 40 that names a problem ``MILD_BAD_NEWS``. A rating that opens a
     text becomes good news, "ok" or bad news by its value. Anywhere in a text, praise said
     not to hold, "would not recommend" and thanks for a failure become ``BAD_NEWS``, a wish
-    for better ``MILD_BAD_NEWS``, a clause that calls one thing fine or ok "ok", and "can't
-    wait" ``EAGER``. An unchanged text is the same object."""
+    for better ``MILD_BAD_NEWS``, a clause that calls one thing fine or ok "ok", "can't
+    wait" ``EAGER``, and a counted wait ("on hold for 2 hours") ``BAD_NEWS``. An unchanged
+    text is the same object."""
     return [_short_answer(text) for text in cleaned]
