@@ -726,10 +726,11 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         'n-grams marked "not_", chosen on data it was not trained on (BANKING77 training '
         "queries and TweetEval validation tweets with each left out of the head: 0.704 -> "
         "0.719 and 0.526 -> 0.540); typographic apostrophes read as ASCII ones; a mild "
-        'complaint in few words reads "dissatisfied": fast unseen complaints 0.727 -> 0.737 '
-        "(macro-F1 0.733 -> 0.745), clothing 0.849 -> 0.847, SemEval polarity 0.706 -> "
-        "0.708, but TweetEval test 0.580 -> 0.570 (macro-F1 0.571 -> 0.560; on its 2,190 "
-        "tweets with a negator 0.552 -> 0.524); embedding rows within 0.001.",
+        'complaint in few words reads "dissatisfied"; a counted wait ("on hold for 2 '
+        'hours") reads as a complaint: fast unseen complaints 0.727 -> 0.738 (macro-F1 '
+        "0.733 -> 0.746), clothing 0.849 -> 0.847, SemEval polarity 0.706 -> 0.709, but "
+        "TweetEval test 0.580 -> 0.571 (macro-F1 0.571 -> 0.560; on its 2,190 tweets with a "
+        "negator 0.552 -> 0.524); embedding rows within 0.001 (complaints 0.808 -> 0.809).",
     ]
     return lines
 
