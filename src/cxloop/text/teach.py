@@ -235,10 +235,10 @@ class ThemeExamples:
     examples). Until 2026-11-24 teaching also fitted a separate one-vs-rest head whose
     probability replaced the classifier's for every taught theme. That head made themes
     *worse* with a few examples per theme: taught 100 BANKING77 queries spread over 77
-    intents, macro-F1 fell from 0.613 (names alone) to 0.540 (`embedding`), because a
+    intents, macro-F1 fell from 0.613 (names alone) to 0.536 (`embedding`), because a
     balanced head fitted on one to three positives is confident about unrelated queries.
-    Without it the curve rises at every step (0.613 -> 0.681 at 100, 0.866 at 770; see
-    docs/learning.md). Examples also apply whatever backend scores, since nothing here is
+    Without it the curve rises at every step (0.613 -> 0.667 at 100, 0.869 with 10 per
+    theme; docs/learning.md). Examples also apply whatever backend scores, since nothing here is
     fitted on a backend's features.
     """
 

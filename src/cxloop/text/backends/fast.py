@@ -73,7 +73,7 @@ class FastFeaturizer:
         read, changed = sentiment_view(cleaned)  # "my issue was resolved": "very satisfied"
         sentiment_hashed, theme_hashed = hashed, None
         if changed:
-            if themes is None:
+            if themes is None:  # themes keep the words as written; ``counts`` changes below
                 themes = self.static.from_counts(counts)
             rewritten = [read[i] for i in changed]
             known[changed] = True  # a rewritten answer ("10/10") says something, in words
@@ -84,8 +84,6 @@ class FastFeaturizer:
         # marked "not_" next to the text's own, which themes do not read.
         negated = negated_words(read)
         if any(negated):
-            if themes is None:
-                themes = self.static.from_counts(counts)
             sentiment_hashed = (sentiment_hashed + negation_marks(negated)).tocsr()
             theme_hashed = hashed
         return FeatureBlocks(
