@@ -51,6 +51,7 @@ from eval_text import (
     accuracy_row,
     eval_banking,
     eval_semeval,
+    featurizer,
     fmt,
     macro_f1_row,
     retrained_head,
@@ -126,7 +127,7 @@ FEATS: dict[str, Featurizer] = {}
 def main() -> None:
     started = time.perf_counter()
     os.environ.pop(ADAPTED_ENV, None)
-    FEATS.update({b: Featurizer(b) for b in ("fast", "embedding")})
+    FEATS.update({b: featurizer(b) for b in ("fast", "embedding")})
     embedding = FEATS["embedding"]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:

@@ -55,6 +55,7 @@ from cxloop.text.corpora import (
     banking_sentiment,
     clothing_reviews,
     datasets_dir,
+    distillation_texts,
     semeval_polarity,
     semeval_sentences,
     sentiment_corpus,
@@ -67,7 +68,7 @@ from cxloop.text.types import ThemeDefinition
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # banking_themes, next to this file
 sys.path.insert(0, str(ROOT / "scripts"))  # the shipped heads' settings
-from train_text_models import EMBEDDING_PARAMS, FAST_PARAMS  # noqa: E402
+from train_text_models import EMBEDDING_PARAMS, FAST_PARAMS, train_fast_head  # noqa: E402
 
 HEAD_PARAMS = {"fast": FAST_PARAMS, "embedding": EMBEDDING_PARAMS}
 ACCURACY_MD = ROOT / "docs" / "accuracy.md"
@@ -171,16 +172,37 @@ class Featurizer:
         return self.featurize(texts)
 
 
+_FEATURIZERS: dict[str, Featurizer] = {}
+
+
+def featurizer(backend_name: str) -> Featurizer:
+    """One cached :class:`Featurizer` per backend for the whole run (the fast rows need the
+    embedding backend too: it is the teacher of the fast head)."""
+    if backend_name not in _FEATURIZERS:
+        _FEATURIZERS[backend_name] = Featurizer(backend_name)
+    return _FEATURIZERS[backend_name]
+
+
 def retrained_head(
     feats: Featurizer,
     root: Path,
     exclude: tuple[str, ...],
     extra: LabelledTexts | None = None,
 ) -> SentimentModel:
-    """The sentiment head retrained without ``exclude`` (and with ``extra``), same settings."""
+    """The sentiment head retrained without ``exclude`` (and with ``extra``), as
+    scripts/train_text_models.py trains the shipped one: the fast head is distilled from an
+    embedding head retrained the same way, on ``distillation_texts`` without ``exclude``
+    (plus ``extra``'s texts), so nothing of an excluded dataset reaches either."""
     sources = sentiment_corpus(root, exclude=exclude)
     if extra is not None:
         sources.append(extra)
+    if feats.name == "fast":
+        teacher_feats = featurizer("embedding")
+        teacher = retrained_head(teacher_feats, root, exclude, extra)
+        unlabelled = distillation_texts(root, exclude=exclude)
+        if extra is not None:
+            unlabelled = list(dict.fromkeys(unlabelled + extra.texts))
+        return train_fast_head(feats, sources, unlabelled, teacher, teacher_feats)
     blocks = FeatureBlocks.stack([feats(s.texts) for s in sources])
     labels = np.array([y for s in sources for y in s.labels])
     return SentimentModel(**HEAD_PARAMS[feats.name]).fit(blocks, labels)
@@ -756,7 +778,7 @@ def main() -> None:
     args = parser.parse_args()
     root = datasets_dir(args.datasets)
     started, load_before = time.perf_counter(), os.getloadavg()[0]
-    feats = {b: Featurizer(b) for b in args.backends}
+    feats = {b: featurizer(b) for b in args.backends}
     rows: list[Row] = []
     if "sentiment" in args.tasks:
         rows += eval_sentiment(args.backends, feats, root, args.limit, not args.no_retrain)
@@ -764,7 +786,7 @@ def main() -> None:
         rows += eval_semeval(args.backends, feats, root, not args.no_retrain)
     if "banking" in args.tasks:
         rows += eval_banking(args.backends, feats, root)
-    for feat in feats.values():
+    for feat in _FEATURIZERS.values():
         feat.save()
     run = {
         "backends": args.backends,

@@ -48,6 +48,7 @@ from cxloop.text.corpora import (
     banking_frame,
     banking_sentiment,
     datasets_dir,
+    distillation_texts,
     semeval_polarity,
     sentiment_corpus,
 )
@@ -190,21 +191,31 @@ def _training_script() -> Any:
 def lodo_fast_backend(root: Path, exclude: str, out: Path) -> Any:
     """The fast backend with sentiment weights retrained without ``exclude``.
 
-    Same code and parameters as scripts/train_text_models.py (step ``fast``); the static word
-    vectors are the shipped ones (unsupervised, no labels)."""
+    Same code and parameters as scripts/train_text_models.py (step ``fast``): fitted on the
+    labels, then distilled from an embedding head also trained without ``exclude``; the
+    static word vectors are the shipped ones (unsupervised, no labels)."""
     from cxloop.text.backends.fast import FastBackend, FastFeaturizer
-    from cxloop.text.sentiment import SentimentModel
     from cxloop.text.static_vectors import WEIGHTS_DIR, StaticVectors
 
     train = _training_script()
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(WEIGHTS_DIR / "static_vectors.npz", out / "static_vectors.npz")
-    texts, labels = train.stack_corpus(sentiment_corpus(root, exclude=(exclude,)))
+    sources = sentiment_corpus(root, exclude=(exclude,))
+    donor = embedding_backend()
+    teacher = _embedding_head(train, donor, sources)
     featurize = FastFeaturizer(StaticVectors.load(out / "static_vectors.npz"))
-    SentimentModel(**train.FAST_PARAMS).fit(featurize(texts), labels).save(
-        out / "sentiment_fast.npz"
-    )
-    return FastBackend(weights_dir=out), len(texts)
+    unlabelled = distillation_texts(root, exclude=(exclude,))
+    head = train.train_fast_head(featurize, sources, unlabelled, teacher, donor.featurize)
+    head.save(out / "sentiment_fast.npz")
+    donor.encoder.encode.save()
+    return FastBackend(weights_dir=out), sum(len(s) for s in sources)
+
+
+def _embedding_head(train: Any, donor: Any, sources: list[Any]) -> Any:
+    from cxloop.text.sentiment import SentimentModel
+
+    texts, labels = train.stack_corpus(sources)
+    return SentimentModel(**train.EMBEDDING_PARAMS).fit(donor.featurize(texts), labels)
 
 
 def lodo_embedding_backend(root: Path, exclude: str, out: Path) -> Any:
@@ -212,17 +223,13 @@ def lodo_embedding_backend(root: Path, exclude: str, out: Path) -> Any:
 
     Same code and parameters as scripts/train_text_models.py (step ``embedding``); MiniLM
     itself is the shipped, unsupervised sentence encoder (served from the cache)."""
-    from cxloop.text.sentiment import SentimentModel
-
     train = _training_script()
     out.mkdir(parents=True, exist_ok=True)
-    texts, labels = train.stack_corpus(sentiment_corpus(root, exclude=(exclude,)))
+    sources = sentiment_corpus(root, exclude=(exclude,))
     donor = embedding_backend()
-    SentimentModel(**train.EMBEDDING_PARAMS).fit(donor.featurize(texts), labels).save(
-        out / "sentiment_embedding.npz"
-    )
+    _embedding_head(train, donor, sources).save(out / "sentiment_embedding.npz")
     donor.encoder.encode.save()
-    return embedding_backend(out), len(texts)
+    return embedding_backend(out), sum(len(s) for s in sources)
 
 
 # ----------------------------------------------------------------------------- selection

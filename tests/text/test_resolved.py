@@ -32,6 +32,8 @@ SOLVED = [
     "They fixed the problem",
     "It's fixed now, thanks",
     "Sarah resolved my complaint straight away",
+    "Customer service was helpful and fixed my booking",
+    "the technician repaired our dishwasher",
 ]
 #: Doubted, denied, asked, wished for, hard won, or not about a solved problem at all.
 NOT_SOLVED = [
@@ -56,6 +58,9 @@ NOT_SOLVED = [
     "Fixed price menu was great",
     "I got my money's worth",
     "got credit card charged twice",
+    "nobody fixed my booking",
+    "they still haven't fixed my account",
+    "can you fix my booking?",
 ]
 
 

@@ -313,6 +313,31 @@ NOT_COUNTED_WAITS = [
 ]
 
 
+ON_HOLD = [
+    ("I have been on hold", f"I have been {BAD_NEWS}"),
+    ("still on hold with your support team", f"still {BAD_NEWS} with your support team"),
+    ("They kept me on hold and then hung up", f"They kept me {BAD_NEWS} and then hung up"),
+    ("I've been on hold since lunch", f"I've been {BAD_NEWS} since lunch"),
+]
+NOT_ON_HOLD = [
+    "I have never been on hold",
+    "I haven't been on hold once",
+    "have you been on hold?",
+    "my order is on hold until I pay",
+    "put it on hold please",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ON_HOLD)
+def test_being_on_hold_is_a_complaint(text, expected):
+    assert read(text) == expected
+
+
+@pytest.mark.parametrize("text", NOT_ON_HOLD)
+def test_denied_or_asked_holds_and_orders_on_hold_are_left_as_written(text):
+    assert read(text) == clean_texts([text])[0]
+
+
 @pytest.mark.parametrize(("text", "expected"), COUNTED_WAITS)
 def test_a_counted_wait_is_a_complaint(text, expected):
     assert read(text) == expected

@@ -177,13 +177,19 @@ def semeval_polarity(root: Path, file: str) -> LabelledTexts:
     return LabelledTexts(f"semeval_{file.split('_')[0].lower()}", texts, labels, groups)
 
 
-def clothing_reviews(root: Path) -> LabelledTexts:
+def _clothing_frame(root: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """The reviews with a text, and each one's title and text as one string."""
     frame = pd.read_csv(root / "womens_clothing_reviews_sample.csv")
-    frame = frame[frame["Review Text"].notna() & (frame["Rating"] != 3)]
+    frame = frame[frame["Review Text"].notna()]
     text = frame["Title"].fillna("").str.strip() + ". " + frame["Review Text"].str.strip()
-    text = text.str.lstrip(". ")
-    labels = (frame["Rating"] >= 4).map({True: 2, False: 0})
-    return LabelledTexts("clothing", text.tolist(), labels.astype(int).tolist())
+    return frame, text.str.lstrip(". ")
+
+
+def clothing_reviews(root: Path) -> LabelledTexts:
+    frame, text = _clothing_frame(root)
+    keep = frame["Rating"] != 3
+    labels = (frame.loc[keep, "Rating"] >= 4).map({True: 2, False: 0})
+    return LabelledTexts("clothing", text[keep].tolist(), labels.astype(int).tolist())
 
 
 def banking_frame(root: Path, split: str) -> pd.DataFrame:
@@ -229,6 +235,27 @@ def sentiment_corpus(
         "banking77": lambda: _subsample(banking_sentiment(root, "train"), BANKING_SAMPLE, seed),
     }
     return [loaders[name]() for name in SENTIMENT_SOURCES if name not in exclude]
+
+
+def distillation_texts(root: Path, *, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Texts the `fast` sentiment head learns the embedding head's reading of: the training
+    texts of :func:`sentiment_corpus` plus, from the same sources only, the texts it leaves
+    out for want of a label (SemEval sentences with mixed polarity, 3-star reviews, the other
+    BANKING77 training queries). No label is read; nothing from an excluded source joins,
+    so a leave-dataset-out evaluation stays unseen. Distinct, in a fixed order."""
+    texts = [t for source in sentiment_corpus(root, exclude=exclude) for t in source.texts]
+    extras = {
+        "semeval_restaurants": lambda: [
+            s.text for s in semeval_sentences(root, "Restaurants_Train.xml")
+        ],
+        "semeval_laptop": lambda: [s.text for s in semeval_sentences(root, "Laptop_Train.xml")],
+        "clothing": lambda: _clothing_frame(root)[1].tolist(),
+        "banking77": lambda: banking_frame(root, "train")["text"].tolist(),
+    }
+    for name, load in extras.items():
+        if name in SENTIMENT_SOURCES and name not in exclude:
+            texts += load()
+    return list(dict.fromkeys(t for t in texts if t.strip()))
 
 
 def _subsample(data: LabelledTexts, size: int, seed: int) -> LabelledTexts:

@@ -1,6 +1,7 @@
 """A problem the customer says was solved reads as good news to the sentiment heads.
 
-"My issue was resolved", "they fixed the problem", "got my refund within 3 days": word by
+"My issue was resolved", "they fixed the problem", "got my refund within 3 days", "the agent
+fixed my booking": word by
 word these are complaints (issue, problem, refund), and the shipped heads read them so
 (P(negative) 0.8-0.96 in both backends before weights 2026.11.5), because no training text
 says that a problem went away, while thousands of bank queries say that one arrived. Follow-up
@@ -44,6 +45,7 @@ _RESOLVED_RE = re.compile(
     r"|\b(?:resolved|solved|fixed|sorted|took care of|dealt with|rectified) "
     r"(?:it|this|that|everything|all|(?:my|the|our|this|that) "
     r"(?:problems?|issues?|query|complaint|case|ticket))(?: out)?\b"
+    r"|\b(?:fixed|sorted out|rectified|repaired) (?:my|our) [\w'-]+\b"
     rf"|\b(?:got|received|had|get) {_REFUND}\b(?!')"
     r"|\b(?:got|had|get) (?:my|our|the) money back\b"
     rf"|\b{_REFUND} {_WAS}(?:came|come|arrived|went|gone|processed|received|showed up|cleared)"
@@ -52,6 +54,7 @@ _RESOLVED_RE = re.compile(
 )
 #: Substrings every match holds: texts without any skip the expression.
 _RESOLVED_WORDS = (
+    "repaired",
     "resolv",
     "solved",
     "fixed",

@@ -295,6 +295,17 @@ _COUNTED_WAIT_RE = re.compile(
     re.IGNORECASE,
 )
 _COUNTED_WAIT_WORDS = ("hold", "wait", "queu", "stuck")
+#: Being on hold said as a state the customer is (still) in, without a count: "I have been
+#: on hold", "still on hold with your support", "they kept me on hold". `fast` read "I have
+#: been on hold" as neutral (+0.17), though "on hold" is a failure cue: no training text
+#: says it that way. Denied ("never been on hold") and asked of someone else ("have you
+#: been on hold") stay; a counted wait has been rewritten before this runs.
+_ON_HOLD_RE = re.compile(
+    r"(?<!\bnever )(?<!n't )(?<!\bnot )(?<!\byou )"
+    r"\b(?P<state>(?:i've|i have|we've|we have|i'd|we'd|i had|we had|has|have|had) been|"
+    r"still|currently|i'm|i am|we're|we are|(?:kept|left|put) (?:me|us)(?: back)?) on hold\b",
+    re.IGNORECASE,
+)
 
 
 #: Idioms whose words say the opposite of a complaint: "can't wait" (eager) and "worth the
@@ -338,6 +349,8 @@ def _short_answer(text: str) -> str:
         read = _EAGER_RE.sub(EAGER, read)
     if any(word in lowered for word in _COUNTED_WAIT_WORDS):
         read = _COUNTED_WAIT_RE.sub(BAD_NEWS, read)
+        if "hold" in lowered:
+            read = _ON_HOLD_RE.sub(lambda m: f"{m.group('state')} {BAD_NEWS}", read)
     return text if read == text else read
 
 
@@ -348,6 +361,7 @@ def short_answers_as_meant(cleaned: Sequence[str]) -> list[str]:
     text becomes good news, "ok" or bad news by its value. Anywhere in a text, praise said
     not to hold, "would not recommend" and thanks for a failure become ``BAD_NEWS``, a wish
     for better ``MILD_BAD_NEWS``, a clause that calls one thing fine or ok "ok", "can't
-    wait" ``EAGER``, and a counted wait ("on hold for 2 hours") ``BAD_NEWS``. An unchanged
+    wait" ``EAGER``, and a counted wait ("on hold for 2 hours") or being on hold ("I have
+    been on hold": "I have been very unhappy") ``BAD_NEWS``. An unchanged
     text is the same object."""
     return [_short_answer(text) for text in cleaned]
