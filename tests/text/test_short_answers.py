@@ -338,6 +338,13 @@ def test_denied_or_asked_holds_and_orders_on_hold_are_left_as_written(text):
     assert read(text) == clean_texts([text])[0]
 
 
+def test_being_on_hold_reads_negative(backend):
+    """Before 2026.11.10: "I have been on hold" read neutral with fast (+0.17)."""
+    texts = [text for text, _ in ON_HOLD]
+    results = backend.sentiment(texts)
+    assert [r.label for r in results] == ["negative"] * len(texts), results
+
+
 @pytest.mark.parametrize(("text", "expected"), COUNTED_WAITS)
 def test_a_counted_wait_is_a_complaint(text, expected):
     assert read(text) == expected
