@@ -63,7 +63,7 @@ _STOPWORD_TEXT = {
 #: and restaurant reviews) not one language changed.
 _CUSTOMER_WORD_TEXT = {
     "es": (
-        "gracias mal pedido quiero voy dar baja atención llegó llego nunca paquete cuenta "
+        "gracias mal pedido quiero voy dar baja atención llegó llego llega nunca paquete cuenta "
         "ayuda funciona"
     ),
     "fr": (
