@@ -34,6 +34,7 @@ SOLVED = [
     "Sarah resolved my complaint straight away",
     "Customer service was helpful and fixed my booking",
     "the technician repaired our dishwasher",
+    "The technician showed up on time and fixed the router in 10 minutes",
 ]
 #: Doubted, denied, asked, wished for, hard won, or not about a solved problem at all.
 NOT_SOLVED = [
@@ -61,6 +62,10 @@ NOT_SOLVED = [
     "nobody fixed my booking",
     "they still haven't fixed my account",
     "can you fix my booking?",
+    "they fixed the price at 50 dollars",
+    "nobody fixed the router",
+    "Then I've fixed the DC jack myself",
+    "we repaired our fence",
 ]
 
 

@@ -1,7 +1,7 @@
 """A problem the customer says was solved reads as good news to the sentiment heads.
 
 "My issue was resolved", "they fixed the problem", "got my refund within 3 days", "the agent
-fixed my booking": word by
+fixed my booking", "the technician fixed the router": word by
 word these are complaints (issue, problem, refund), and the shipped heads read them so
 (P(negative) 0.8-0.96 in both backends before weights 2026.11.5), because no training text
 says that a problem went away, while thousands of bank queries say that one arrived. Follow-up
@@ -40,12 +40,17 @@ _WAS = (
 )
 _SOLVED = r"(?:resolved|solved|fixed|sorted(?: out)?|taken care of|dealt with|rectified)"
 _REFUND = r"(?:(?:my|the|a|our) )?(?:full )?refunds?"
+#: A thing of the customer's fixed by the customer ("I fixed the DC jack myself") is no
+#: solved case.
+_BY_THEM = r"(?<!\bi )(?<!\bi've )(?<!\bwe )(?<!\bwe've )(?<!\bi had )(?<!\bwe had )"
 _RESOLVED_RE = re.compile(
     rf"\b{_SUBJECT}(?:'s|'re)? {_WAS}{_SOLVED}\b"
     r"|\b(?:resolved|solved|fixed|sorted|took care of|dealt with|rectified) "
     r"(?:it|this|that|everything|all|(?:my|the|our|this|that) "
     r"(?:problems?|issues?|query|complaint|case|ticket))(?: out)?\b"
-    r"|\b(?:fixed|sorted out|rectified|repaired) (?:my|our) [\w'-]+\b"
+    rf"|{_BY_THEM}\b(?:fixed|sorted out|rectified|repaired) (?:my|our) [\w'-]+\b"
+    rf"|{_BY_THEM}\b(?:fixed|repaired) the (?!(?:price|prices|rate|rates|fee|fees|date|dates|"
+    r"term|terms|amount|cost|costs|menu|time|times)\b)[\w'-]+\b"
     rf"|\b(?:got|received|had|get) {_REFUND}\b(?!')"
     r"|\b(?:got|had|get) (?:my|our|the) money back\b"
     rf"|\b{_REFUND} {_WAS}(?:came|come|arrived|went|gone|processed|received|showed up|cleared)"
