@@ -15,10 +15,11 @@ from cxloop.errors import InputError, NotFoundError
 from cxloop.storage.db import transaction
 from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, TaughtExample, Theme
 from cxloop.text.backends.base import TextBackend, get_backend
-from cxloop.text.model_registry import NOT_PREFIX, save_version
+from cxloop.text.model_registry import save_version
 from cxloop.text.score import require_columns
 from cxloop.text.taxonomy import load_taxonomy
 from cxloop.text.teach import (
+    NOT_PREFIX,
     LabelledExample,
     SentimentHead,
     ThemeExamples,
@@ -66,12 +67,18 @@ def _vocabulary(engine: Engine, task: str) -> list[str]:
 
 
 def _stored_examples(session: Session, task: str) -> list[LabelledExample]:
+    """Every stored example of ``task``; for themes also the "remove theme" corrections
+    (labels ``not:THEME``), which teach the theme its counter-examples."""
     rows = session.execute(
         select(TaughtExample.text, TaughtExample.label)
-        .where(TaughtExample.task == task, ~TaughtExample.label.startswith(NOT_PREFIX))
+        .where(TaughtExample.task == task)
         .order_by(TaughtExample.id)
     )
-    return [LabelledExample(t, label) for t, label in rows]
+    return [
+        LabelledExample(t, label)
+        for t, label in rows
+        if task == "themes" or not label.startswith(NOT_PREFIX)
+    ]
 
 
 def teach(
@@ -259,7 +266,10 @@ def correct_feedback(
             )
             _remember_correction(session, "themes", text, NOT_PREFIX + name, feedback_id, author)
     result: dict[str, Any] = {"feedback_id": feedback_id, "applied": True, "refitted": []}
-    for task, wanted in (("sentiment", sentiment is not None), ("themes", bool(add_themes))):
+    for task, wanted in (
+        ("sentiment", sentiment is not None),
+        ("themes", bool(add_themes) or bool(remove_themes)),
+    ):
         if not wanted:
             continue
         try:

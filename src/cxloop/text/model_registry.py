@@ -25,11 +25,9 @@ from cxloop.errors import NotFoundError
 from cxloop.storage.db import transaction
 from cxloop.storage.models import ModelVersion, TaughtExample
 from cxloop.text.backends.base import TextBackend, get_backend
-from cxloop.text.teach import SentimentHead, ThemeExamples, head_features, text_key
+from cxloop.text.teach import NOT_PREFIX, SentimentHead, ThemeExamples, head_features, text_key
 from cxloop.text.types import SENTIMENT_LABELS, Sentiment, ThemeDefinition, ThemeMatch
 
-#: Label prefix of a correction that says a theme does NOT apply to a text.
-NOT_PREFIX = "not:"
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +35,11 @@ def _to_blob(model: SentimentHead | ThemeExamples) -> bytes:
     buf = io.BytesIO()
     meta: dict[str, Any]
     if isinstance(model, ThemeExamples):
-        meta = {"kind": "theme_examples", "examples": model.examples_}
+        meta = {
+            "kind": "theme_examples",
+            "examples": model.examples_,
+            "counter_examples": model.counter_examples_,
+        }
         np.savez_compressed(buf, meta=np.array(json.dumps(meta)))
         return buf.getvalue()
     meta = {
@@ -61,7 +63,10 @@ def _from_blob(blob: bytes) -> SentimentHead | ThemeExamples:
     with np.load(io.BytesIO(blob), allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         if meta["kind"] == "theme_examples":
-            return ThemeExamples(examples_={k: list(v) for k, v in meta["examples"].items()})
+            return ThemeExamples(  # versions stored before 2026.11.10 hold no counter-examples
+                examples_={k: list(v) for k, v in meta["examples"].items()},
+                counter_examples_={k: list(v) for k, v in meta.get("counter_examples", {}).items()},
+            )
         if meta["kind"] == "themes":
             return ThemeExamples()
         coef, intercept = data["coef"], data["intercept"]
@@ -146,7 +151,9 @@ def active_theme_examples(session: Session) -> ThemeExamples | None:
 
 def _examples_of(version: ModelVersion | None) -> ThemeExamples | None:
     taught = _from_blob(version.blob) if version is not None else None
-    return taught if isinstance(taught, ThemeExamples) and taught.examples_ else None
+    if isinstance(taught, ThemeExamples) and (taught.examples_ or taught.counter_examples_):
+        return taught
+    return None
 
 
 def list_versions(session: Session) -> list[dict[str, Any]]:

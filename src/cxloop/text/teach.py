@@ -31,6 +31,9 @@ from cxloop.text.logistic import anchored_logistic, balanced_weights
 from cxloop.text.types import SENTIMENT_LABELS, ThemeDefinition
 
 TASKS = ("sentiment", "themes")
+#: Label prefix of a theme example that says the theme does NOT apply to the text (a
+#: "remove theme" correction): a counter-example of the theme.
+NOT_PREFIX = "not:"
 _SPACE = re.compile(r"\s+")
 
 
@@ -71,12 +74,14 @@ def validate_examples(
             hint="label a few more examples (at least two, in two different classes)",
         )
     vocab = set(vocabulary)
+    if task == "themes":  # a correction may say a theme does not apply
+        vocab |= {NOT_PREFIX + name for name in vocabulary}
     unknown = sorted({e.label for e in examples} - vocab)
     if unknown:
         shown = ", ".join(repr(u) for u in unknown[:5])
         raise InputError(
             f"label(s) {shown} are not in the {task} vocabulary",
-            hint=f"use one of: {', '.join(sorted(vocab)[:20])}"
+            hint=f"use one of: {', '.join(sorted(vocabulary)[:20])}"
             + (" (add missing themes with 'cxloop taxonomy import')" if task == "themes" else ""),
         )
     if task == "sentiment":
@@ -243,34 +248,52 @@ class ThemeExamples:
     """
 
     examples_: dict[str, list[str]] = field(default_factory=dict)
+    #: Texts a person said are not about a theme ("remove theme" corrections, labels
+    #: ``not:THEME``); they become the theme's counter-examples.
+    counter_examples_: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def themes_(self) -> list[str]:
-        return sorted(self.examples_)
+        return sorted(set(self.examples_) | set(self.counter_examples_))
 
     def fit(self, texts: Sequence[str], label_sets: Sequence[set[str]]) -> ThemeExamples:
-        """Keep each theme's texts in the order taught, the newest ``MAX_THEME_EXAMPLES``."""
+        """Keep each theme's texts in the order taught, the newest ``MAX_THEME_EXAMPLES``
+        (labels ``not:THEME`` as counter-examples of THEME)."""
         by_theme: dict[str, list[str]] = {}
+        against: dict[str, list[str]] = {}
         for text, labels in zip(texts, label_sets, strict=True):
             for label in sorted(labels):
-                by_theme.setdefault(label, []).append(text)
-        self.examples_ = {
-            theme: list(dict.fromkeys(found))[-MAX_THEME_EXAMPLES:]
-            for theme, found in sorted(by_theme.items())
-        }
+                if label.startswith(NOT_PREFIX):
+                    against.setdefault(label.removeprefix(NOT_PREFIX), []).append(text)
+                else:
+                    by_theme.setdefault(label, []).append(text)
+        self.examples_ = _newest(by_theme)
+        self.counter_examples_ = _newest(against)
         return self
 
     def apply(self, taxonomy: Sequence[ThemeDefinition]) -> list[ThemeDefinition]:
-        """``taxonomy`` with the taught examples after each theme's own (the newest
-        ``MAX_THEME_EXAMPLES`` kept); themes nobody taught are returned as they are."""
+        """``taxonomy`` with the taught examples after each theme's own and the counter-
+        examples added (the newest ``MAX_THEME_EXAMPLES`` of each kept); themes nobody taught
+        are returned as they are."""
         out = []
         for theme in taxonomy:
             taught = self.examples_.get(theme.name)
             if taught:
                 merged = list(dict.fromkeys([*theme.examples, *taught]))
                 theme = replace(theme, examples=tuple(merged[-MAX_THEME_EXAMPLES:]))
+            against = self.counter_examples_.get(theme.name)
+            if against:
+                merged = list(dict.fromkeys([*theme.counter_examples, *against]))
+                theme = replace(theme, counter_examples=tuple(merged[-MAX_THEME_EXAMPLES:]))
             out.append(theme)
         return out
+
+
+def _newest(by_theme: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {
+        theme: list(dict.fromkeys(found))[-MAX_THEME_EXAMPLES:]
+        for theme, found in sorted(by_theme.items())
+    }
 
 
 #: Penalties tried by the inner cross-validation (0 = keep the base model as it is).
@@ -410,4 +433,10 @@ def fit_theme_examples(
     texts = [t for t, _ in by_text.values()]
     label_sets = [s for _, s in by_text.values()]
     taught = ThemeExamples().fit(texts, label_sets)
-    return taught, {"n": len(examples), "texts": len(texts), "themes": len(taught.themes_)}
+    counter = sum(e.label.startswith(NOT_PREFIX) for e in examples)
+    return taught, {
+        "n": len(examples),
+        "texts": len(texts),
+        "themes": len(taught.themes_),
+        "counter_examples": counter,
+    }

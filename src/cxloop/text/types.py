@@ -34,6 +34,8 @@ class ThemeDefinition:
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     parent: str | None = None
+    #: Texts a person said are *not* about this theme ("remove theme" corrections).
+    counter_examples: tuple[str, ...] = ()
 
 
 @dataclass
