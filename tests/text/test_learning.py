@@ -3,6 +3,8 @@ versions, active learning."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +16,9 @@ from cxloop.storage.models import Enrichment, Feedback, ModelVersion, Source, Ta
 from cxloop.text.backends import get_backend
 from cxloop.text.learning import correct_feedback, teach, uncertain_examples
 from cxloop.text.model_registry import backend_for_workspace, rollback, use_version
+from cxloop.text.taxonomy import load_taxonomy
 from cxloop.text.teach import LabelledExample
+from cxloop.text.types import ThemeDefinition
 
 # A domain whose words the out-of-the-box model has never seen: "zorbed" means broken.
 NEG = [
@@ -434,3 +438,70 @@ def test_one_theme_correction_teaches_that_theme(engine, fast):
 
     with pytest.raises(InputError, match="no theme example"):
         validate_examples([], "themes", ["Delivery"])
+
+
+def test_a_removed_theme_teaches_similar_texts_but_not_unrelated_ones(engine, fast):
+    """Before 2026.11.10 a "remove theme" correction held for that one text only. Now the
+    text is a counter-example of the theme: texts nearer it than to the theme's own
+    definition lose the theme, texts about the theme keep it."""
+    texts = [
+        "the courier was rude to my neighbour",  # corrected: about staff, not delivery
+        "the courier was very rude to my neighbour",  # a paraphrase: should follow
+        "my parcel never arrived",  # about delivery: must keep it
+    ]
+    ids = _seed(engine, texts)
+    taxonomy = load_taxonomy(engine, seed=False)
+    before = fast.themes(texts, taxonomy)
+    assert all("Delivery" in [m.name for m in found] for found in before), before
+    out = correct_feedback(engine, ids[0], remove_themes=["Delivery"])
+    assert [r["task"] for r in out["refitted"]] == ["themes"], out
+    assert out["refitted"][0]["counter_examples"] == 1
+    taught = backend_for_workspace(engine, "fast")
+    assert taught.theme_examples is not None
+    assert taught.theme_examples.counter_examples_ == {"Delivery": [texts[0]]}
+    after = taught.themes(texts[1:], taxonomy)
+    assert "Delivery" not in [m.name for m in after[0]], after
+    assert "Delivery" in [m.name for m in after[1]], after
+
+
+def test_counter_examples_survive_storage_and_old_versions_read_without_them():
+    from cxloop.text.model_registry import _from_blob, _to_blob
+    from cxloop.text.teach import ThemeExamples
+
+    taught = ThemeExamples().fit(
+        ["the courier was rude", "my parcel is late"], [{"not:Delivery"}, {"Delivery"}]
+    )
+    assert taught.examples_ == {"Delivery": ["my parcel is late"]}
+    assert taught.counter_examples_ == {"Delivery": ["the courier was rude"]}
+    back = _from_blob(_to_blob(taught))
+    assert isinstance(back, ThemeExamples) and back == taught
+    [applied] = back.apply([ThemeDefinition("Delivery", keywords=("parcel",))])
+    assert applied.counter_examples == ("the courier was rude",)
+    assert applied.examples == ("my parcel is late",)
+    import io
+    import json
+
+    buf = io.BytesIO()  # a version stored before counter-examples existed
+    meta = {"kind": "theme_examples", "examples": {"Delivery": ["my parcel is late"]}}
+    np.savez_compressed(buf, meta=np.array(json.dumps(meta)))
+    old = _from_blob(buf.getvalue())
+    assert isinstance(old, ThemeExamples) and old.counter_examples_ == {}
+
+
+def test_a_counter_example_vetoes_its_neighbours_only(fast):
+    delivery = ThemeDefinition(
+        "Delivery", "parcels arriving late or lost", ("delivery", "parcel", "courier")
+    )
+    plain = fast.classifier([delivery])  # type: ignore[attr-defined]
+    corrected = fast.classifier(  # type: ignore[attr-defined]
+        [replace(delivery, counter_examples=("the courier was rude to my neighbour",))]
+    )
+    texts = ["the courier was very rude to my neighbour", "my parcel never arrived"]
+    blocks = fast.featurize(texts)  # type: ignore[attr-defined]
+    before = plain.confidences(texts, blocks)[:, 0]
+    after = corrected.confidences(texts, blocks)[:, 0]
+    assert before[0] >= 0.5 and after[0] < 0.5
+    assert after[1] == pytest.approx(before[1])
+    from cxloop.text.theme_classifier import taxonomy_key
+
+    assert taxonomy_key([delivery]) != taxonomy_key(corrected.themes_)
