@@ -459,6 +459,10 @@ def test_a_removed_theme_teaches_similar_texts_but_not_unrelated_ones(engine, fa
     taught = backend_for_workspace(engine, "fast")
     assert taught.theme_examples is not None
     assert taught.theme_examples.counter_examples_ == {"Delivery": [texts[0]]}
+    from cxloop.text.taxonomy import list_themes
+
+    listed = {r["name"]: (r["taught"], r["taught_not"]) for r in list_themes(engine)}
+    assert listed["Delivery"] == (0, 1)
     after = taught.themes(texts[1:], taxonomy)
     assert "Delivery" not in [m.name for m in after[0]], after
     assert "Delivery" in [m.name for m in after[1]], after

@@ -67,7 +67,8 @@ def list_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """List themes with their parent, keyword and example counts, the examples taught
-    ('cxloop text teach'; they live in the active theme version) and feedback count.
+    ('cxloop text teach'; they live in the active theme version), the texts a correction
+    removed the theme from ('taught_not': its counter-examples) and feedback count.
 
     Example: cxloop taxonomy list --format json
     """
@@ -82,6 +83,7 @@ def list_cmd(
             "keywords",
             "examples",
             "taught",
+            "taught_not",
             "feedback",
             "effort",
             "origin",

@@ -425,6 +425,7 @@ def list_themes(engine: Engine, *, include_inactive: bool = False) -> list[dict[
         names = dict(session.execute(select(Theme.id, Theme.name)).tuples().all())
         active = active_theme_examples(session)
     taught = active.examples_ if active is not None else {}
+    against = active.counter_examples_ if active is not None else {}
     return [
         {
             "name": theme.name,
@@ -433,6 +434,7 @@ def list_themes(engine: Engine, *, include_inactive: bool = False) -> list[dict[
             "keywords": len(theme.keywords or ()),
             "examples": len(theme.examples or ()),
             "taught": len(taught.get(theme.name, ())),
+            "taught_not": len(against.get(theme.name, ())),
             "feedback": int(n or 0),
             "effort": theme.effort,
             "origin": theme.origin,
