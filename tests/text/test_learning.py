@@ -509,3 +509,23 @@ def test_a_counter_example_vetoes_its_neighbours_only(fast):
     from cxloop.text.theme_classifier import taxonomy_key
 
     assert taxonomy_key([delivery]) != taxonomy_key(corrected.themes_)
+
+
+def test_a_not_label_in_a_teaching_file_is_a_counter_example(engine, fast):
+    _seed(engine)
+    out = teach(
+        engine,
+        [
+            LabelledExample("the courier was rude to my neighbour", "not:Delivery"),
+            LabelledExample("my parcel is a week late", "Delivery"),
+        ],
+        "themes",
+        backend=fast,
+    )
+    assert out["counter_examples"] == 1 and out["themes"] == 1
+    taught = backend_for_workspace(engine, "fast")
+    assert taught.theme_examples.counter_examples_ == {
+        "Delivery": ["the courier was rude to my neighbour"]
+    }
+    with pytest.raises(InputError, match="not:Nope"):
+        teach(engine, [LabelledExample("x y z", "not:Nope")], "themes", backend=fast)
