@@ -29,33 +29,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from banking_themes import TAXONOMY, THEME_OF
+from banking_themes import TAXONOMY
 from cxloop.text.corpora import banking_frame, datasets_dir
-from cxloop.text.types import ThemeDefinition
 from eval_text import (
     SEED,
-    Featurizer,
-    classifier_text,
+    banking_theme_gold,
+    banking_theme_shots,
     featurizer,
     fmt,
     multilabel_macro_f1,
-    selected,
+    theme_predictions,
 )
 
 CORRECTIONS_PER_THEME = (5, 20)
-
-
-def predictions(feat: Featurizer, taxonomy: list[ThemeDefinition], texts: list[str]) -> np.ndarray:
-    blocks = feat(texts)
-    classifier = feat.backend.classifier(taxonomy)  # type: ignore[attr-defined]
-    cleaned = [classifier_text(t) for t in texts]
-    return selected(classifier, classifier.confidences(cleaned, blocks), blocks)
-
-
-def gold_of(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
-    gold = np.zeros((len(frame), len(TAXONOMY)), dtype=bool)
-    gold[np.arange(len(frame)), frame["category"].map(THEME_OF).to_numpy()] = True
-    return gold
 
 
 def main() -> None:
@@ -66,13 +52,7 @@ def main() -> None:
     root = datasets_dir(None)
     train, test = banking_frame(root, "train"), banking_frame(root, "test")
     train_texts, test_texts = train["text"].tolist(), test["text"].tolist()
-    train_gold, test_gold = gold_of(train), gold_of(test)
-    theme_of_train = train["category"].map(THEME_OF).to_numpy()
-    shots_rng = np.random.default_rng(SEED)  # the same draw as eval_text's 10-shot rows
-    shots = [
-        tuple(shots_rng.choice(train["text"].to_numpy()[theme_of_train == k], 10, replace=False))
-        for k in range(len(TAXONOMY))
-    ]
+    train_gold, test_gold = banking_theme_gold(train), banking_theme_gold(test)
     lines = [
         "| backend | taxonomy | removals per theme (wrong themes removed) | macro-F1 (test) |"
         " precision / recall | themes per query |",
@@ -82,12 +62,9 @@ def main() -> None:
         feat = featurizer(name)
         for label, base in (
             ("zero-shot", list(TAXONOMY)),
-            (
-                "10 examples per theme",
-                [replace(t, examples=shots[k]) for k, t in enumerate(TAXONOMY)],
-            ),
+            ("10 examples per theme", banking_theme_shots(train)),
         ):
-            wrong = predictions(feat, base, train_texts) & ~train_gold
+            wrong = theme_predictions(feat, base, train_texts) & ~train_gold
             rng = np.random.default_rng(SEED)
             order = [rng.permutation(np.flatnonzero(wrong[:, k])) for k in range(len(TAXONOMY))]
             for k in (0, *CORRECTIONS_PER_THEME):
@@ -95,7 +72,7 @@ def main() -> None:
                     replace(t, counter_examples=tuple(train_texts[i] for i in order[j][:k]))
                     for j, t in enumerate(base)
                 ]
-                pred = predictions(feat, taxonomy, test_texts)
+                pred = theme_predictions(feat, taxonomy, test_texts)
                 f1, ci = multilabel_macro_f1(test_gold, pred)
                 hits = (pred & test_gold).sum()
                 removed = sum(min(k, len(o)) for o in order)

@@ -494,37 +494,58 @@ def eval_banking(backends: list[str], feats: dict[str, Featurizer], root: Path) 
     return rows
 
 
-def eval_banking_themes(
-    backends: list[str], feats: dict[str, Featurizer], train: Any, test: Any
-) -> list[Row]:
-    """Eleven CX themes over BANKING77 (``banking_themes``): multi-label selection as users get
-    it (themes at confidence >= 0.5), macro-F1 over themes on the test split; zero-shot from
-    name + description + 3 keywords, and with 10 training examples per theme (seed 0)."""
+def banking_theme_gold(frame: Any) -> np.ndarray:
+    """(n, 11) bool: each BANKING77 query's one CX theme (``banking_themes.THEME_OF``)."""
     from banking_themes import TAXONOMY, THEME_OF
 
-    gold = np.zeros((len(test), len(TAXONOMY)), dtype=bool)
-    gold[np.arange(len(test)), test["category"].map(THEME_OF).to_numpy()] = True
+    gold = np.zeros((len(frame), len(TAXONOMY)), dtype=bool)
+    gold[np.arange(len(frame)), frame["category"].map(THEME_OF).to_numpy()] = True
+    return gold
+
+
+def banking_theme_shots(train: Any) -> list[ThemeDefinition]:
+    """The 11 CX themes, each with 10 training queries as examples (seed ``SEED``)."""
+    from banking_themes import TAXONOMY, THEME_OF
+
     theme_of_train = train["category"].map(THEME_OF).to_numpy()
     rng = np.random.default_rng(SEED)
     shots = [
         tuple(rng.choice(train["text"].to_numpy()[theme_of_train == k], 10, replace=False))
         for k in range(len(TAXONOMY))
     ]
+    return [replace(t, examples=shots[k]) for k, t in enumerate(TAXONOMY)]
+
+
+def theme_predictions(
+    feat: Featurizer, taxonomy: Sequence[ThemeDefinition], texts: Sequence[str]
+) -> np.ndarray:
+    """(n, T) bool: the themes a user gets for ``texts`` with ``taxonomy`` (:func:`selected`)."""
+    blocks = feat(texts)
+    classifier = feat.backend.classifier(taxonomy)  # type: ignore[attr-defined]
+    cleaned = [classifier_text(t) for t in texts]
+    return selected(classifier, classifier.confidences(cleaned, blocks), blocks)
+
+
+def eval_banking_themes(
+    backends: list[str], feats: dict[str, Featurizer], train: Any, test: Any
+) -> list[Row]:
+    """Eleven CX themes over BANKING77 (``banking_themes``): multi-label selection as users get
+    it (themes at confidence >= 0.5), macro-F1 over themes on the test split; zero-shot from
+    name + description + 3 keywords, and with 10 training examples per theme (seed 0)."""
+    from banking_themes import TAXONOMY
+
+    gold = banking_theme_gold(test)
+    texts = test["text"].tolist()
     rows: list[Row] = []
     for b in backends:
-        feat = feats[b]
-        texts = test["text"].tolist()
-        blocks = feat(texts)
-        cleaned = [classifier_text(t) for t in texts]
         for label, taxonomy in (
             ("name + description + 3 keywords (zero-shot)", TAXONOMY),
             (
                 "name + description + 3 keywords + 10 examples per theme",
-                [replace(t, examples=shots[k]) for k, t in enumerate(TAXONOMY)],
+                banking_theme_shots(train),
             ),
         ):
-            classifier = feat.backend.classifier(taxonomy)  # type: ignore[attr-defined]
-            pred = selected(classifier, classifier.confidences(cleaned, blocks), blocks)
+            pred = theme_predictions(feats[b], taxonomy, texts)
             f1, f1_ci = multilabel_macro_f1(gold, pred)
             micro, micro_ci = micro_f1_multilabel(gold, pred)
             rows.append(
