@@ -107,6 +107,24 @@ def test_chinese_keeps_its_variant() -> None:
     assert detect_language("包裹一直没有到，客服也不回复").startswith("zh")
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("我的包裹没有到", "zh-cn"),  # langdetect alone: Korean
+        ("包裹", "zh-cn"),
+        ("退款还没有收到", "zh-cn"),
+        ("我的訂單還沒到，請幫忙查詢", "zh-tw"),
+    ],
+)
+def test_han_without_kana_or_hangul_is_chinese(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_the_cyrillic_words_of_a_mixed_text_name_its_cyrillic_language() -> None:
+    # langdetect on the whole text: Bulgarian
+    assert detect_language("Mixed: the app is great, но доставка ужасная") == "ru"
+
+
 def test_mixed_script_and_long_text_give_one_answer() -> None:
     assert detect_language("I love it 很好 but the delivery was slow") == "en"
     assert detect_language("The delivery was late. " * 5000) == "en"

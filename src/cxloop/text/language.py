@@ -137,6 +137,10 @@ _CYRILLIC_WORD_TEXT = {
 }
 _CYRILLIC_WORDS = {lang: frozenset(text.split()) for lang, text in _CYRILLIC_WORD_TEXT.items()}
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+_CYRILLIC_WORD = re.compile("[\u0400-\u04ff]+")
+#: CJK Unified Ideographs and Extension A.
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_CHINESE = ("zh-cn", "zh-tw")
 
 
 def _cyrillic_guess(sample: str) -> str | None:
@@ -302,7 +306,8 @@ def _save_profiles(path: Path, arrays: dict[str, Any]) -> None:
         pass  # no cache folder: the profiles are read again next time
 
 
-def _langdetect(text: str) -> str:
+def _langdetect(text: str, among: tuple[str, ...] = ()) -> str:
+    """langdetect's best language for ``text``; only those in ``among`` when it is given."""
     global _FACTORY
     from langdetect.lang_detect_exception import LangDetectException
 
@@ -312,6 +317,8 @@ def _langdetect(text: str) -> str:
         try:
             detector = _FACTORY.create()
             detector.n_trial = _TRIALS
+            if among:
+                detector.set_prior_map({lang: 1.0 for lang in among})
             detector.append(text[:_DETECT_CHARS])
             candidates = detector.get_probabilities()
         except LangDetectException:
@@ -366,10 +373,16 @@ def detect_language(text: str | None, *, words: frozenset[str] | None = None) ->
                     return "el"
                 if name.startswith("HEBREW"):
                     return "he"
+        if _HAN.search(sample):
+            # Han without kana or hangul is Chinese; langdetect's Korean profile holds Hanja
+            # and took most short Chinese texts for Korean, so it only picks the variant.
+            return _langdetect(sample, among=_CHINESE)
         if _CYRILLIC.search(sample):
             guess = _cyrillic_guess(sample)
             if guess:
                 return guess
+            # English words mixed in had tipped langdetect from Russian to Bulgarian.
+            return _langdetect(" ".join(_CYRILLIC_WORD.findall(sample)))
     return _langdetect(sample)
 
 

@@ -51,7 +51,9 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: language ``und``), and links and addresses are left out of language detection; redaction
 #: also finds accented, apostrophe and hyphenated names, possessives, UK postcodes and US
 #: social security numbers.
-PIPELINE_VERSION = "3"
+#: 4: Han text without kana or hangul is Chinese (langdetect had read most short Chinese texts
+#: as Korean), and a Cyrillic text mixed with English gets its language from its Cyrillic words.
+PIPELINE_VERSION = "4"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000
 #: Highest sentiment confidence for text in a language the backend does not cover.
