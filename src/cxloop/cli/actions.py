@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import (
@@ -119,7 +120,7 @@ def milestone_done(ctx: typer.Context, initiative_id: int, name: str) -> None:
     with transaction(state(ctx).engine) as session:
         service.get_initiative(session, initiative_id)
         service.complete_milestone(session, initiative_id, name)
-    console.print(f"milestone {name!r} done")
+    console.print(f"milestone {escape(repr(name))} done")
 
 
 @actions_app.command("impact")
@@ -151,11 +152,11 @@ def impact(
         else:
             print_rows(result.cells, fmt)
         return
-    console.print(f"[bold]{name}[/bold] — {result.metric}, {result.method}")
+    console.print(f"[bold]{escape(name)}[/bold] — {escape(result.metric)}, {escape(result.method)}")
     console.print(f"before: {result.window.get('before')}   after: {result.window.get('after')}")
     print_rows(result.cells, fmt, title="cells", columns=["group", "period", "n", "mean"])
     if result.status != "estimated":
-        console.print(f"[yellow]{result.reason}[/yellow]")
+        console.print(f"[yellow]{escape(result.reason or result.status)}[/yellow]")
         return
     console.print(
         f"effect: [bold]{result.effect:+.2f}[/bold] {result.metric} "

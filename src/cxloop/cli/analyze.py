@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from cxloop.analytics import AnalysisResult, run_analysis
 from cxloop.cli.context import state
@@ -184,9 +185,9 @@ def show(result: AnalysisResult, fmt: OutputFormat) -> None:
             ]
             or None,
         )
-        console.print(f"[dim]method: {result.method}[/dim]")
+        console.print(f"[dim]method: {escape(result.method)}[/dim]")
         for caveat in result.caveats:
-            console.print(f"[yellow]caveat:[/yellow] {caveat}")
+            console.print(f"[yellow]caveat:[/yellow] {escape(caveat)}")
         return
     print_rows(result.rows, fmt, envelope=envelope)
 

@@ -8,6 +8,7 @@ the follow-up commands to it from its own module. Changes are recorded as the pe
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from cxloop.cli.context import state
@@ -153,7 +154,10 @@ def assign(
             user=get_user(s, to) if to else None,
             team=get_team(s, team) if team else None,
         )
-        console.print(f"{c.reference}: {event.from_value or 'unassigned'} -> {event.to_value}")
+        console.print(
+            f"{c.reference}: {escape(event.from_value or 'unassigned')} -> "
+            f"{escape(event.to_value or '')}"
+        )
 
 
 @cases_app.command("note")
@@ -176,7 +180,9 @@ def _move(
     with transaction(state(ctx).engine) as s:
         c = case_service.get_case(s, case)
         event = case_service.transition(s, c, status, _actor(s, actor), reason=reason)
-        console.print(f"{c.reference}: {event.from_value} -> {event.to_value}")
+        console.print(
+            f"{c.reference}: {escape(str(event.from_value))} -> {escape(str(event.to_value))}"
+        )
 
 
 @cases_app.command("ack")
@@ -223,7 +229,10 @@ def resolve(
         event = case_service.resolve(
             s, c, _actor(s, actor), resolution_code=code, root_cause=root_cause, note=note
         )
-        console.print(f"{c.reference}: {event.from_value} -> resolved ({c.resolution_code})")
+        console.print(
+            f"{c.reference}: {escape(str(event.from_value))} -> resolved "
+            f"({escape(str(c.resolution_code))})"
+        )
 
 
 @cases_app.command("close")
@@ -251,7 +260,9 @@ def reopen(
     with transaction(state(ctx).engine) as s:
         c = case_service.get_case(s, case)
         event = case_service.reopen(s, c, _actor(s, actor), reason=reason)
-        console.print(f"{c.reference}: {event.from_value} -> {event.to_value}")
+        console.print(
+            f"{c.reference}: {escape(str(event.from_value))} -> {escape(str(event.to_value))}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -69,8 +69,9 @@ def demo(
         print_json(data)
         return
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"demo company (seed {seed}) in {data['folder']}")
+    table = Table(title=Text(f"demo company (seed {seed}) in {data['folder']}"))
     cols = ["kind", "source", "rows", "inserted", "updated", "unchanged", "quarantined"]
     for col in cols:
         table.add_column(col)

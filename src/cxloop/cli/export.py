@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import err_console
@@ -29,7 +30,7 @@ def export(
     target = output if output is not None else sys.stdout.buffer
     n = export_rows(engine, what, fmt, target, source=source)
     if output is not None:
-        err_console.print(f"exported {n} {what} row(s) to {output}")
+        err_console.print(f"exported {n} {what} row(s) to {escape(str(output))}")
 
 
 def register(app: typer.Typer) -> None:

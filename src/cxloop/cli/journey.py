@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
@@ -73,7 +74,7 @@ def export_cmd(
         sys.stdout.write(text)
         return
     file.write_text(text, encoding="utf-8")
-    console.print(f"journey written to {file}")
+    console.print(f"journey written to {escape(str(file))}")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cxloop import __version__
 from cxloop.cli.context import CliState
@@ -157,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         app(args=args, standalone_mode=False)
     except CxloopError as exc:
         # soft_wrap: a path or field name in the message is never broken across lines
-        err_console.print(f"[bold red]error:[/bold red] {exc.message}", soft_wrap=True)
+        # escape: a message quoting the user's input ("keywords: [a, b]", a path) is not markup
+        err_console.print(f"[bold red]error:[/bold red] {escape(exc.message)}", soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[yellow]hint:[/yellow] {exc.hint}", soft_wrap=True)
+            err_console.print(f"[yellow]hint:[/yellow] {escape(exc.hint)}", soft_wrap=True)
         return exc.exit_code
     except (typer.Exit, click.exceptions.Exit) as exc:
         return int(exc.exit_code or 0)

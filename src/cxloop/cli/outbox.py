@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_object, print_rows
@@ -107,7 +108,7 @@ def webhooks_add(
     """
     with transaction(state(ctx).engine) as session:
         _, used_secret = add_webhook(session, name, url, secret=secret, style=style)
-    console.print(f"webhook [bold]{name}[/bold] -> {url} ({style})")
+    console.print(f"webhook [bold]{escape(name)}[/bold] -> {escape(url)} ({style})")
     if secret is None:
         console.print(f"signing secret (shown once): {used_secret}")
 
@@ -128,7 +129,7 @@ def webhooks_remove(ctx: typer.Context, name: str) -> None:
     """Remove a webhook receiver. Example: cxloop outbox webhooks remove ops"""
     with transaction(state(ctx).engine) as session:
         remove_webhook(session, name)
-    console.print(f"webhook {name} removed")
+    console.print(f"webhook {escape(name)} removed")
 
 
 def worker_cmd(

@@ -20,6 +20,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 err_console = Console(stderr=True)
@@ -93,11 +94,13 @@ def print_rows(
             writer.writerow({k: _cell(row.get(k)) for k in cols})
         sys.stdout.write(buf.getvalue())
         return
-    table = Table(title=title, show_lines=False)
+    # Text, not str: Rich reads "[...]" in a str as markup, so a comment like "charged me
+    # [twice]" lost words and one holding "[/b]" stopped the command with a markup error.
+    table = Table(title=None if title is None else Text(title), show_lines=False)
     for col in cols:
-        table.add_column(col)
+        table.add_column(Text(col))
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in cols))
+        table.add_row(*(Text(_cell(row.get(c))) for c in cols))
     console.print(table)
     if not rows:
         console.print("[dim]no rows[/dim]")

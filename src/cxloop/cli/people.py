@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_rows
@@ -48,7 +49,7 @@ def create(
             s, email=email, role=role, team=team, name=name, password=password
         )
         console.print(
-            f"[green]created[/green] {user.email} ({user.role})"
+            f"[green]created[/green] {escape(user.email)} ({user.role})"
             + ("" if password else " — no password yet: cannot sign in")
         )
 
@@ -85,7 +86,7 @@ def set_password(ctx: typer.Context, email: str = typer.Argument(..., help="the 
     password = _read_password()
     with transaction(state(ctx).engine) as s:
         people_users.set_password(s, people_users.get_user(s, email), password)
-    console.print(f"password set for {email}")
+    console.print(f"password set for {escape(email)}")
 
 
 @users_app.command("deactivate")
@@ -96,7 +97,7 @@ def deactivate(ctx: typer.Context, email: str = typer.Argument(..., help="the us
     """
     with transaction(state(ctx).engine) as s:
         people_users.set_active(s, people_users.get_user(s, email), False)
-    console.print(f"{email} deactivated")
+    console.print(f"{escape(email)} deactivated")
 
 
 def register(app: typer.Typer) -> None:

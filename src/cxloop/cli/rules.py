@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
@@ -52,7 +53,7 @@ def import_(
         return
     for key, names in summary.items():
         if names:
-            console.print(f"{key}: {', '.join(names)}")
+            console.print(f"{escape(key)}: {escape(', '.join(names))}")
 
 
 @rules_app.command("export")
@@ -67,7 +68,7 @@ def export(
         sys.stdout.write(text)
     else:
         file.write_text(text, encoding="utf-8")
-        console.print(f"wrote {file}")
+        console.print(f"wrote {escape(str(file))}")
 
 
 @rules_app.command("list")

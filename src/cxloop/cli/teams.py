@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_rows
@@ -38,7 +39,8 @@ def create(
     with transaction(state(ctx).engine) as s:
         team = people_teams.create_team(s, name, manager_email=manager, hours=parsed)
         console.print(
-            f"[green]created[/green] team {team.name} ({people_teams.hours_of(team).describe()})"
+            f"[green]created[/green] team {escape(team.name)} "
+            f"({people_teams.hours_of(team).describe()})"
         )
 
 
@@ -73,7 +75,7 @@ def set_manager(
     """
     with transaction(state(ctx).engine) as s:
         people_teams.set_manager(s, people_teams.get_team(s, name), manager)
-    console.print(f"{manager} manages {name}")
+    console.print(f"{escape(manager)} manages {escape(name)}")
 
 
 @teams_app.command("set-hours")
@@ -89,7 +91,7 @@ def set_hours(
     parsed = BusinessHours.parse(hours)
     with transaction(state(ctx).engine) as s:
         people_teams.set_hours(s, people_teams.get_team(s, name), parsed)
-    console.print(f"{name}: {parsed.describe()}")
+    console.print(f"{escape(name)}: {parsed.describe()}")
 
 
 @routing_app.command("add")
@@ -104,7 +106,7 @@ def add(
     """Route cases by a value. Example: cxloop routing add theme Delivery --team logistics"""
     with transaction(state(ctx).engine) as s:
         routing.add_route(s, dimension, value, team=team, user=user, position=position)
-    console.print(f"routing {dimension}={value} -> {user or team}")
+    console.print(f"routing {escape(dimension)}={escape(value)} -> {escape(user or team or '')}")
 
 
 @routing_app.command("list")
@@ -126,7 +128,7 @@ def remove(
     """Remove a routing entry. Example: cxloop routing remove theme Delivery"""
     with transaction(state(ctx).engine) as s:
         routing.remove_route(s, dimension, value)
-    console.print(f"removed {dimension}={value}")
+    console.print(f"removed {escape(dimension)}={escape(value)}")
 
 
 def register(app: typer.Typer) -> None:

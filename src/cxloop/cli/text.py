@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.output import FormatOption, OutputFormat, err_console, print_object
 
@@ -109,13 +110,14 @@ def score(
     if fmt is OutputFormat.table:
         err_console.print(
             f"[green]scored {result.rows:,} rows[/green] in {result.seconds:.1f}s "
-            f"({result.per_second:,.0f}/s, backend {result.backend}) -> {result.output}"
+            f"({result.per_second:,.0f}/s, backend {result.backend}) -> "
+            f"{escape(str(result.output))}"
         )
         if result.rejected:
             err_console.print(
                 f"[yellow]{result.rejected:,} line(s) could not be read as rows and were not "
-                f"scored[/yellow] ({result.rejected_summary}). They are kept in "
-                f"{result.rejected_file}: mend them and score that file again.",
+                f"scored[/yellow] ({escape(result.rejected_summary)}). They are kept in "
+                f"{escape(str(result.rejected_file))}: mend them and score that file again.",
                 soft_wrap=True,
             )
         return
@@ -233,7 +235,7 @@ def adapt(
     if fmt is OutputFormat.table:
         err_console.print(
             f"[green]adapted both backends to {report.texts:,} comments[/green] -> "
-            f"{report.output}\n"
+            f"{escape(str(report.output))}\n"
             f"on {report.held_out:,} held-out comments: themes' closeness to MiniLM (mean "
             f"cosine) {report.cosine_before:.3f} -> {report.cosine_after:.3f}; sentiment "
             f"agreeing with the embedding backend {report.agreement_before:.1%} -> "
@@ -275,8 +277,8 @@ def _column_texts(input_file: Path, text_column: str) -> list[str | None]:
         texts += [v if isinstance(v, str) else None for v in frame[text_column].tolist()]
     if rejected.lines:
         err_console.print(
-            f"[yellow]skipped {len(rejected.lines):,} line(s) of {input_file.name} that are not "
-            f"rows[/yellow] ({rejected.summary()})",
+            f"[yellow]skipped {len(rejected.lines):,} line(s) of {escape(input_file.name)} "
+            f"that are not rows[/yellow] ({escape(rejected.summary())})",
             soft_wrap=True,
         )
     return texts

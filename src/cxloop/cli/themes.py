@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_object, print_rows
@@ -142,7 +143,9 @@ def accept(
     from cxloop.text.proposals import accept_proposal
 
     theme = accept_proposal(state(ctx).engine, proposal_id, name=name, parent=parent)
-    console.print(f"[green]theme '{theme.name}' added[/green]; run 'cxloop enrich' to apply it")
+    console.print(
+        f"[green]theme '{escape(theme.name)}' added[/green]; run 'cxloop enrich' to apply it"
+    )
 
 
 @themes_app.command("reject")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from cxloop.cli.context import state
 from cxloop.cli.output import FormatOption, OutputFormat, console, print_object
@@ -21,7 +22,8 @@ def init(ctx: typer.Context) -> None:
     engine = st.raw_engine()
     upgrade(engine)
     console.print(
-        f"[green]workspace ready[/green] at {st.settings.home} (schema {current_revision(engine)})"
+        f"[green]workspace ready[/green] at {escape(str(st.settings.home))} "
+        f"(schema {current_revision(engine)})"
     )
 
 
