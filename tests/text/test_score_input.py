@@ -162,3 +162,50 @@ def test_a_good_csv_gives_the_same_parquet_as_pandas_reads_it(tmp_path: Path) ->
     expected = pd.read_csv(src, dtype=str, keep_default_na=False)
     got = pd.read_parquet(out)[list(expected.columns)]
     pd.testing.assert_frame_equal(got, expected)
+
+
+MIXED_RECORDS = [
+    {"id": 1, "comment": "parcel never arrived", "score": 2},
+    {"comment": 42, "score": 3.5},
+    {"id": 3, "comment": {"said": "late"}, "tags": ["a", "b"]},
+    {"id": 4, "comment": None, "flag": True},
+]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_json_values_keep_their_types_and_mixed_fields_become_text(
+    tmp_path: Path, suffix: str
+) -> None:
+    src = tmp_path / f"in{suffix}"
+    if suffix == ".jsonl":
+        src.write_text("\n".join(json.dumps(r) for r in MIXED_RECORDS) + "\n", encoding="utf-8")
+    else:
+        src.write_text(json.dumps([*MIXED_RECORDS[:2], "oops", *MIXED_RECORDS[2:]]))
+    # chunks of one row: "tags" and "flag" are missing from the first chunks, and Parquet
+    # is written chunk by chunk with the first chunk's schema
+    parquet, csv_out = tmp_path / "out.parquet", tmp_path / "out.csv"
+    result = score_file(src, "comment", parquet, backend=KeywordBackend(), chunk_rows=1)
+    score_file(src, "comment", csv_out, backend=KeywordBackend(), chunk_rows=1)
+    assert result.rows == 4 and result.rejected == (1 if suffix == ".json" else 0)
+    frame = pd.read_parquet(parquet)
+    assert frame["id"].tolist()[:1] == [1] and str(frame["id"].dtype) == "Int64"
+    assert frame["comment"].tolist()[:3] == ["parcel never arrived", "42", '{"said": "late"}']
+    assert pd.isna(frame["comment"].iloc[3])
+    assert frame["tags"].tolist()[2] == '["a", "b"]' and frame["flag"].tolist()[3] is True
+    assert frame["score"].tolist()[:2] == [2.0, 3.5]
+    as_text = pd.read_csv(csv_out, dtype=str, keep_default_na=False)
+    assert as_text["id"].tolist() == ["1", "", "3", "4"]  # not 1.0: a gap made them floats
+    assert as_text["comment"].tolist()[1] == "42"
+    # the missing text is no text at all (not the string "<NA>")
+    assert as_text["sentiment_label"].tolist()[3] == "neutral"
+    assert as_text["language"].tolist()[3] == "und"
+    if suffix == ".json":
+        rejected = _rejected(csv_out)
+        assert [r["line"] for r in rejected] == ["3"] and "item 3" in rejected[0]["reason"]
+
+
+def test_a_json_file_without_objects_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "numbers.json"
+    src.write_text("[1, 2, 3]")
+    with pytest.raises(InputError, match="no item of the array in numbers.json is a JSON object"):
+        score_file(src, "comment", tmp_path / "o.csv", backend=KeywordBackend())

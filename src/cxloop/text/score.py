@@ -147,7 +147,11 @@ class CsvText:
 
 
 def _values(frame: Any, name: str) -> list[Any]:
-    return frame.column(name) if isinstance(frame, CsvChunk) else frame[name].tolist()
+    """The column's values, missing ones (None, NaN, pandas' NA) as None."""
+    if isinstance(frame, CsvChunk):
+        return frame.column(name)
+    column = frame[name]
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def _items_of(frame: Any, columns: _ChunkColumns) -> list[TextItem]:

@@ -136,7 +136,7 @@ def read_chunks(path: Path, chunk_rows: int, rejected: Rejected | None = None) -
         elif fmt == "jsonl":
             yield from _jsonl_chunks(path, chunk_rows, rejected)
         elif fmt == "json":
-            yield pd.read_json(path, dtype=False)
+            yield from _json_array_chunks(path, chunk_rows, rejected)
         elif fmt == "excel":
             yield pd.read_excel(path, dtype=str, keep_default_na=False)
         else:
@@ -167,14 +167,13 @@ def _jsonl_records(path: Path, encoding: str) -> Iterator[tuple[int, str, Any]]:
 def _jsonl_chunks(path: Path, chunk_rows: int, rejected: Rejected | None) -> Iterator[Any]:
     """One pass collects every key (so a key first seen late still gets its column in a CSV
     written chunk by chunk) and rejects the unusable lines; a second pass builds the frames."""
-    import pandas as pd
 
     encoding = text_dialect(path, "tsv").encoding
-    columns: dict[str, None] = {}
+    kinds: dict[str, set[type]] = {}
     bad: set[int] = set()
     for number, raw, value in _jsonl_records(path, encoding):
         if isinstance(value, dict):
-            columns.update(dict.fromkeys(str(k) for k in value))
+            _note_kinds(kinds, value)
             continue
         reason = (
             f"not valid JSON ({value})"
@@ -185,23 +184,99 @@ def _jsonl_chunks(path: Path, chunk_rows: int, rejected: Rejected | None) -> Ite
             raise InputError(f"{path.name} line {number}: {reason}", hint="mend or remove it")
         rejected.add(number, reason, raw)
         bad.add(number)
-    names = list(columns)
+    names = list(kinds)
     if not names and rejected is not None and rejected.lines:
         raise InputError(
             f"no line of {path.name} is a JSON object ({rejected.summary()})",
             hint="JSON Lines holds one object per line; for one JSON array use .json",
         )
+    rows = (value for number, _raw, value in _jsonl_records(path, encoding) if number not in bad)
+    yield from _typed_frames(rows, kinds, chunk_rows)
+
+
+def _json_array_chunks(path: Path, chunk_rows: int, rejected: Rejected | None) -> Iterator[Any]:
+    """A JSON array of objects, typed like JSON Lines; items that are no object are rejected
+    with their position. Any other JSON layout goes to pandas as before."""
+    import pandas as pd
+
+    encoding = text_dialect(path, "tsv").encoding
+    with path.open(encoding=encoding, errors="replace") as handle:
+        data = json.load(handle)
+    if not isinstance(data, list):
+        yield pd.read_json(path, dtype=False)
+        return
+    kinds: dict[str, set[type]] = {}
+    rows = []
+    for number, value in enumerate(data, start=1):
+        if isinstance(value, dict):
+            _note_kinds(kinds, value)
+            rows.append(value)
+            continue
+        reason = f"item {number} of the array is a JSON {type(value).__name__}, not an object"
+        if rejected is None:
+            raise InputError(f"{path.name}: {reason}", hint="mend or remove it")
+        rejected.add(number, reason, json.dumps(value, ensure_ascii=False))
+    if not kinds and data:
+        raise InputError(
+            f"no item of the array in {path.name} is a JSON object",
+            hint="a .json file holds one array of objects, one per row",
+        )
+    yield from _typed_frames(iter(rows), kinds, chunk_rows)
+
+
+def _note_kinds(kinds: dict[str, set[type]], record: dict[Any, Any]) -> None:
+    for key, item in record.items():
+        seen = kinds.setdefault(str(key), set())
+        if item is not None:
+            seen.add(type(item))
+
+
+def _typed_frames(
+    rows: Iterator[dict[Any, Any]], kinds: dict[str, set[type]], chunk_rows: int
+) -> Iterator[Any]:
+    """Frames of at most ``chunk_rows`` rows, every column with the dtype its values in the
+    whole input call for (:func:`_column_dtype`); at least one frame, with every column."""
+    dtypes = {name: _column_dtype(seen) for name, seen in kinds.items()}
     records: list[dict[str, Any]] = []
     produced = False
-    for number, _raw, value in _jsonl_records(path, encoding):
-        if number in bad:
-            continue
+    for value in rows:
         records.append({str(k): v for k, v in value.items()})
         if len(records) >= chunk_rows:
-            yield pd.DataFrame.from_records(records, columns=names)
+            yield _typed_frame(records, dtypes)
             produced, records = True, []
     if records or not produced:
-        yield pd.DataFrame.from_records(records, columns=names)
+        yield _typed_frame(records, dtypes)
+
+
+def _column_dtype(kinds: set[type]) -> str:
+    """The pandas dtype of a JSON Lines field, from the types of its values in the whole file.
+
+    Each chunk gets the same dtype, so a Parquet file written chunk by chunk has one schema,
+    and whole numbers stay whole where a missing value used to make them floats (1 -> 1.0).
+    A field holding more than one kind of value, or objects and lists, is read as text (JSON
+    for the non-strings): pyarrow cannot store 42 and "late parcel" in one column."""
+    if kinds == {bool}:
+        return "boolean"
+    if kinds == {int}:
+        return "Int64"
+    if kinds and kinds <= {int, float}:
+        return "Float64"
+    return "string"
+
+
+def _typed_frame(records: list[dict[str, Any]], dtypes: dict[str, str]) -> Any:
+    import pandas as pd
+
+    columns: dict[str, Any] = {}
+    for name, dtype in dtypes.items():
+        values = [record.get(name) for record in records]
+        if dtype == "string":
+            values = [
+                v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                for v in values
+            ]
+        columns[name] = pd.array(values, dtype=dtype)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(records)))
 
 
 def input_chunks(path: Path, output_fmt: str, chunk_rows: int, rejected: Rejected) -> Iterator[Any]:
