@@ -26,7 +26,7 @@ from cxloop.text.types import ThemeDefinition
 BAD_INPUT = [
     "",
     "   \n\t  ",
-    "😀😂🔥👍",
+    "😂🔥🎈🤔",  # emoji none of which reads as a word (cxloop.text.emoji_words)
     None,
     "The parcel was late. " * 5000,  # ~100 KB
     "Das Paket kam nie an, der Kundenservice war unfreundlich",

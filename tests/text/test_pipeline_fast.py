@@ -40,12 +40,15 @@ def test_fast_backend_end_to_end(fast_engine: TextEngine) -> None:
     assert "Billing and refunds" in [m.name for m in results[1].themes]
     assert "churn_risk" in results[2].signals
     assert "Website and app" in [m.name for m in results[2].themes]
-    for empty in results[3:5]:
-        assert (empty.language, empty.sentiment.label, empty.sentiment.confidence) == (
-            "und",
-            "neutral",
-            0.0,
-        )
+    empty = results[3]
+    assert (empty.language, empty.sentiment.label, empty.sentiment.confidence) == (
+        "und",
+        "neutral",
+        0.0,
+    )
+    # three angry faces say "angry": negative, with no language and no theme
+    assert (results[4].language, results[4].sentiment.label) == ("und", "negative")
+    assert results[4].themes == []
     assert results[5].language == "fr" and "<" not in (results[5].redacted_text or "")
     assert results[6].sentiment.label == "positive"
     assert results[0].model_version.startswith(fast_engine.backend.version)

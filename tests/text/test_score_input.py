@@ -207,5 +207,5 @@ def test_json_values_keep_their_types_and_mixed_fields_become_text(
 def test_a_json_file_without_objects_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "numbers.json"
     src.write_text("[1, 2, 3]")
-    with pytest.raises(InputError, match="no item of the array in numbers.json is a JSON object"):
+    with pytest.raises(InputError, match=r"no item of the array in numbers\.json is a JSON object"):
         score_file(src, "comment", tmp_path / "o.csv", backend=KeywordBackend())

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cxloop.text.backends.base import TextBackend, get_backend
+from cxloop.text.emoji_words import has_emoji_words
 from cxloop.text.journey import (
     Journey,
     JourneyContext,
@@ -106,9 +107,10 @@ def backend_name(backend: BackendSpec) -> str | None:
 
 
 def _has_words(text: str) -> bool:
-    """Any letter outside links and e-mail addresses? A comment that is only a link says
-    nothing the models can read: it is neutral with no confidence, like an empty one."""
-    return any(ch.isalpha() for ch in without_addresses(text))
+    """Any letter outside links and e-mail addresses, or an emoji read as a word? A comment
+    that is only a link says nothing the models can read: it is neutral with no confidence,
+    like an empty one; "👍👍" says "good" (:mod:`cxloop.text.emoji_words`)."""
+    return any(ch.isalpha() for ch in without_addresses(text)) or has_emoji_words(text)
 
 
 class TextEngine:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import sparse
 
+from cxloop.text.emoji_words import emoji_as_words
 from cxloop.text.features import GOOD_NEWS
 from cxloop.text.short_answers import short_answers_as_meant
 
@@ -126,7 +127,9 @@ def replace_rows(
 
 
 def sentiment_view(cleaned: Sequence[str]) -> tuple[list[str], list[int]]:
-    """The texts the sentiment head reads, and the rows where they differ from ``cleaned``."""
-    read = short_answers_as_meant(resolved_as_good(cleaned))
+    """The texts the sentiment head reads, and the rows where they differ from ``cleaned``:
+    solved problems, emoji as words ("👎" reads "bad") and short answers as meant."""
+    # Emoji first: "the delivery 😍" is praise, not a whole answer that only names a topic.
+    read = short_answers_as_meant([emoji_as_words(t) for t in resolved_as_good(cleaned)])
     changed = [i for i, (a, b) in enumerate(zip(cleaned, read, strict=True)) if a is not b]
     return read, changed

@@ -41,7 +41,7 @@ from cxloop.text.theme_classifier import ThemeClassifier, ZeroShotCalibration
 
 #: Bump when the shipped weights or the features change: enrichments by an older version are
 #: redone by ``cxloop enrich``.
-WEIGHTS_VERSION = "2026.11.10"
+WEIGHTS_VERSION = "2026.11.11"
 #: ``example_discount`` chosen on BANKING77 *training* queries (11 CX themes, 10 examples each,
 #: seed 1): 0.2 cut themes per query from 5.95 to 2.57 (macro-F1 0.27 -> 0.47), top-1 -1.8 pts.
 #: ``slope`` and ``keyword_bonus`` chosen again for the theme table (2026.11.3) on 2,000
