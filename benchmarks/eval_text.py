@@ -679,110 +679,17 @@ def target_lines(merged: dict[tuple[str, str], Row]) -> list[str]:
         "",
         "The held-out CX acceptance set is not available to us; the BANKING77 rows (problem "
         "reports vs questions, dataset left out of training) and SemEval zero-shot are proxies "
-        "and say nothing certain about it. Since weights 2026.11.4 the embedding backend's "
-        "TweetEval row covers the whole test split (earlier runs, on a CPU shared by ~15 jobs, "
-        "covered the first 2,000 tweets: 0.600 accuracy then).",
+        "and say nothing certain about it.",
         "",
-        "**Still short** (2026-11-24): SemEval category detection (0.84 embedding vs 0.89) and "
-        "category polarity (0.72 vs 0.85), zero-shot themes on SemEval (0.53-0.60 vs 0.65) "
-        "and on the bank queries with fast (0.60), are not "
-        "reached with frozen MiniLM vectors and linear heads; richer frozen features, tuned "
-        "thresholds and aspect-conditioned heads all stayed within about one point "
-        "(text-models.md lists what was tried). Fine-tuning all of MiniLM on a fold gained "
-        "0.02 in detection and 0.03 in polarity (fold 0: 0.837 / 0.773, "
-        "benchmarks/finetune_semeval.py), still far from the targets. Since 2026-11-24 (second "
-        "session) the example models are fitted to convergence with SciPy's L-BFGS instead of "
-        "30 SAGA epochs (scikit-learn is no longer imported on a first run): BANKING77 10-shot "
-        "top-1 rose 0.678 -> 0.723 (fast) and 0.836 -> 0.860 (embedding), SemEval detection "
-        "+0.003, 11 CX themes with 10 examples moved -0.002 / 0.000. A theme taught with "
-        "examples now joins as a second theme only at 0.8 of the best theme's confidence, and "
-        "the example models weigh n / (n + 10) instead of n / (n + 20) (both chosen on BANKING77 "
-        "training queries): 11 CX themes with 10 examples 0.560 -> 0.691 (fast) and 0.721 -> "
-        "0.779 (embedding), BANKING77 10-shot top-1 fast 0.723 -> 0.745, SemEval detection "
-        "-0.004 / -0.001. Each item a theme description lists is now an anchor of its own: "
-        "zero-shot 11 CX themes 0.623 -> 0.643 (embedding) and 0.461 -> 0.475 (fast), SemEval "
-        "zero-shot 0.521 -> 0.532 and 0.514 -> 0.548. Since weights 2026.11.3 (third "
-        "session) the fast backend reads themes from a second static-vector table fitted to "
-        "MiniLM's whole-text vectors on 5,866 unlabelled sentences that exclude BANKING77 and "
-        "SemEval restaurants, with its confidence curve re-chosen on BANKING77 training "
-        "queries: fast zero-shot 11 CX themes 0.475 -> 0.555, BANKING77 77 intents by name "
-        "0.374 -> 0.442 top-1, SemEval zero-shot 0.548 -> 0.587 micro-F1; with 10 examples "
-        "0.695 -> 0.700 and 0.745 -> 0.754; SemEval 5-fold detection 0.799 -> 0.798; "
-        "sentiment unchanged (it keeps the words-alone table). Adapted to the comments they "
-        "score (`cxloop text adapt`, no labels), both backends meet the complaint-sentiment "
-        "target and fast meets BANKING77 10-shot and SemEval zero-shot: see the section "
-        'below. Weights 2026.11.4 (fourth session): handles that open a text ("@airline my '
-        'bag never arrived") are dropped instead of becoming "@user", which had pulled '
-        "MiniLM's reading of such complaints towards neutral; a problem said to be absent "
-        '("no complaints", "never had a problem") is read as "all good"; answers '
-        'that say nothing ("N/A", "nothing") carry no evidence; and the embedding '
-        "sentiment head weighs the CX cues 4 instead of 0.5 (chosen on BANKING77 training "
-        "queries and CV over TweetEval validation tweets, text-models.md): embedding unseen "
-        "complaints 0.774 -> 0.802, clothing 0.845 -> 0.875, TweetEval 0.594 -> 0.592, "
-        "SemEval polarity 0.719 -> 0.715; fast (cues kept at 0.5) complaints 0.717 -> 0.723, "
-        "clothing 0.847 -> 0.839, TweetEval 0.580 -> 0.579, SemEval polarity 0.700 -> 0.701. "
-        'Weights 2026.11.5 (fifth session): a problem the customer says was solved ("my issue '
-        'was resolved", "got my refund") reads as "all good" to the sentiment heads while '
-        'themes read the words as written, and a wait said as "over an hour" or "took a '
-        'week" is a waiting cue (text-models.md); such phrases are rare in these datasets, '
-        "and every row moved by at most 0.003 (embedding unseen complaints 0.802 -> 0.804, "
-        "fast clothing 0.839 -> 0.842). Also in 2026.11.5: a theme known only from its name, "
-        "description and keywords joins a text as its second or third theme only when one of "
-        "its keywords is in the text or its confidence is at least 0.8 (chosen on BANKING77 "
-        "training queries; similarity alone had put a second theme on 43 % of single-issue "
-        "queries): zero-shot 11 CX themes 0.643 -> 0.663 (embedding, now at the target on "
-        "this proxy) and 0.555 -> 0.599 (fast); SemEval zero-shot micro-F1 0.533 -> 0.529 and "
-        "0.588 -> 0.582; rows with examples unchanged. "
-        "Weights 2026.11.6 (sixth session): that good news, and a problem said to be absent, "
-        'now read as "very satisfied" instead of "all good", which MiniLM read as neutral; '
-        'a whole answer that only approves ("All good", "Everything was fine", which '
-        'embedding had read as negative) reads the same way, and a lukewarm one ("It was '
-        'ok", "fine") as "ok", neutral (text-models.md). 3 of the 9,835 training texts and '
-        "1 of the 12,284 TweetEval test tweets are such answers. Also in 2026.11.6, "
-        '"why", "how come" and "what happened" joined the failure cues (a customer who asks '
-        "why is asking what went wrong; chosen on BANKING77 training queries): fast unseen "
-        "complaints 0.724 -> 0.729, clothing 0.842 -> 0.848, TweetEval 0.580 -> 0.581; "
-        "embedding 0.804 -> 0.805, 0.876 -> 0.874, 0.594 -> 0.594. Last in 2026.11.6, a "
-        'clause that calls one thing fine or ok ("Delivery was fine", which embedding read '
-        'as a complaint, P 0.60) reads "ok", so the rest of the text decides; and few-word '
-        'verdicts read as meant ("not the best", "never again", "would not recommend" a '
-        'complaint, "could be better" a mild one, an opening "10/10" or "1 star" by its '
-        "value): with all of 2026.11.6, fast unseen complaints 0.724 -> 0.725 (0.731 before "
-        "the verdict rules), clothing 0.842 -> 0.854, SemEval polarity 0.702 -> 0.706; "
-        "embedding 0.804 -> 0.808, 0.874 -> 0.876, 0.715 -> 0.723. Weights 2026.11.7 (seventh "
-        'session): a whole answer that names a problem in a few words ("Long wait", "Late '
-        'delivery", "No follow up") reads as a mild complaint, and "can\'t wait" and "worth '
-        'the wait" read "excited", so that "wait" stops meaning praise ("Long wait" had read '
-        "positive with fast); the public rows hold almost no such answers: fast unseen "
-        "complaints 0.725 -> 0.727, clothing 0.854 -> 0.849, TweetEval 0.580 -> 0.580 (0.581 "
-        'before thanks for a failure, "thanks for losing my bag", read as sarcasm: 3 test '
-        'tweets, all "so much for ..."); embedding 0.808 -> 0.808, 0.876 -> 0.875, 0.595 -> '
-        "0.595; SemEval polarity unchanged (0.706 / 0.723). Weights 2026.11.8 (eighth "
-        "session): the fast theme table is fitted on 18,149 unlabelled sentences instead of "
-        "5,866, the TweetEval test tweets joining without their labels (no sentiment model "
-        "reads that table; every sentiment row is unchanged): fast 11 CX themes zero-shot "
-        "0.599 -> 0.596 and with 10 examples 0.701 -> 0.713, BANKING77 77 intents by name "
-        "0.442 -> 0.462 and with 10 examples 0.752 -> 0.767, SemEval zero-shot 0.582 -> 0.596, "
-        "SemEval 5-fold detection 0.799 -> 0.801. Weights 2026.11.9 (ninth session): the "
-        "fast sentiment head reads the words a negator covers (up to three words after "
-        '"not", "never", "n\'t"...) apart from the rest, as a vector of their own and as '
-        'n-grams marked "not_", chosen on data it was not trained on (BANKING77 training '
-        "queries and TweetEval validation tweets with each left out of the head: 0.704 -> "
-        "0.719 and 0.526 -> 0.540); typographic apostrophes read as ASCII ones; a mild "
-        'complaint in few words reads "dissatisfied"; a counted wait ("on hold for 2 '
-        'hours") reads as a complaint: fast unseen complaints 0.727 -> 0.738 (macro-F1 '
-        "0.733 -> 0.746), clothing 0.849 -> 0.847, SemEval polarity 0.706 -> 0.709, but "
-        "TweetEval test 0.580 -> 0.571 (macro-F1 0.571 -> 0.560; on its 2,189 tweets with a "
-        "negator 0.553 -> 0.523); embedding rows within 0.001 (complaints 0.808 -> 0.809). "
-        "Weights 2026.11.10 (eleventh session): the fast sentiment head, once fitted on the "
-        "labels, is distilled from the embedding head on 19,026 public texts (the training "
-        "texts and the unlabelled ones of the same datasets: the correction `cxloop text "
-        "adapt` fits on a company's comments), the teacher and the texts always without the "
-        "dataset measured (chosen on BANKING77 training queries, TweetEval validation tweets "
-        "and clothing reviews, each left out: 0.719 -> 0.757, 0.537 -> 0.538, 0.847 -> "
-        "0.861): fast unseen complaints 0.738 -> 0.773 (macro-F1 0.746 -> 0.776, now at the "
-        "target on this proxy), clothing 0.847 -> 0.861, TweetEval 0.571 -> 0.583, SemEval "
-        "polarity 0.709 -> 0.707; embedding unchanged.",
+        "**Still short**: SemEval category detection (0.83 embedding vs 0.89) and category "
+        "polarity (0.72 vs 0.85); zero-shot themes on SemEval (0.52-0.60 vs 0.65) and on the "
+        "bank queries with `fast` (0.60); 10-shot CX themes (0.79 embedding, 0.71 `fast`, vs "
+        "0.80). Frozen MiniLM vectors with linear heads plateau here: richer frozen features, "
+        "tuned thresholds and aspect-conditioned heads all stayed within about one point, and "
+        "fine-tuning all of MiniLM on a SemEval fold gained 0.02 in detection and 0.03 in "
+        "polarity (benchmarks/finetune_semeval.py), still far from the targets. What was tried "
+        "is in [text-models.md](text-models.md); what each shipped change did to these rows "
+        "is in [accuracy-history.md](accuracy-history.md).",
     ]
     return lines
 

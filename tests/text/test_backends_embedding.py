@@ -87,3 +87,50 @@ def test_precision_errors_say_what_to_do(monkeypatch):
 def test_user_model_folder_must_exist(tmp_path):
     with pytest.raises(ConfigError, match="not a local transformer model folder"):
         get_backend("embedding", model_path=tmp_path)
+
+
+def test_text_score_runs_on_a_users_own_model_folder(cli, tmp_path):
+    """``--model-path``: a local sentence-transformers folder instead of the bundled MiniLM
+    (here the bundled files linked into a folder of the user's own name)."""
+    import json
+    import os
+
+    import pandas as pd
+
+    from cxloop.text.embeddings import bundled_model_path
+
+    own = tmp_path / "my-minilm"
+    own.mkdir()
+    for entry in bundled_model_path().iterdir():
+        os.symlink(entry, own / entry.name)
+    src = tmp_path / "in.csv"
+    pd.DataFrame(
+        {"comment": ["my parcel never arrived", "lovely staff, quick delivery", "opening hours?"]}
+    ).to_csv(src, index=False)
+    outs = {}
+    for name, extra in (("own", ["--model-path", own]), ("bundled", [])):
+        out = tmp_path / f"{name}.csv"
+        result = cli(
+            "text", "score", src, "-t", "comment", "-o", out, "--backend", "embedding",
+            "--no-cache", "--format", "json", *extra,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        outs[name] = (json.loads(result.stdout), pd.read_csv(out))
+    assert "my-minilm" in outs["own"][0]["model_version"]
+    assert "my-minilm" not in outs["bundled"][0]["model_version"]
+    # the same weights under another name give the same reading
+    assert outs["own"][1]["sentiment_label"].tolist() == ["negative", "positive", "neutral"]
+    assert (
+        outs["own"][1]["sentiment_label"].tolist() == outs["bundled"][1]["sentiment_label"].tolist()
+    )
+
+
+def test_model_path_is_refused_for_the_fast_backend_and_for_a_wrong_folder(cli, tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("comment\nlate again\n")
+    result = cli("text", "score", src, "-t", "comment", "-o", tmp_path / "o.csv",
+                 "--model-path", tmp_path)  # fmt: skip
+    assert result.exit_code == 2 and "--backend embedding" in result.stderr
+    result = cli("text", "score", src, "-t", "comment", "-o", tmp_path / "o.csv",
+                 "--backend", "embedding", "--model-path", tmp_path)  # fmt: skip
+    assert result.exit_code != 0 and "no config.json" in result.stderr

@@ -56,6 +56,12 @@ def score(
         help="the model file made by 'cxloop text adapt' (either backend; "
         "default: $CXLOOP_TEXT_ADAPTED, else the shipped models)",
     ),
+    model_path: Path | None = typer.Option(
+        None,
+        "--model-path",
+        help="your own local sentence-transformers model folder for --backend embedding "
+        "(default: $CXLOOP_TEXT_MODEL_PATH, else the bundled all-MiniLM-L6-v2)",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Score every row of a file and write it back with sentiment, themes, journey and signals.
@@ -65,6 +71,9 @@ def score(
     input columns. No database needed.
 
     Example: cxloop text score reviews.csv --text-column comment --output scored.csv
+
+    With your own model: cxloop text score reviews.csv -t comment -o scored.csv
+    --backend embedding --model-path /models/my-minilm
     """
     from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -74,6 +83,13 @@ def score(
     from cxloop.text.score import score_file
     from cxloop.text.taxonomy import load_taxonomy_file
 
+    if model_path is not None and backend != "embedding":
+        from cxloop.errors import InputError
+
+        raise InputError(
+            "--model-path is the transformer model of the embedding backend",
+            hint="add --backend embedding, or leave --model-path out",
+        )
     if workers == 0:
         from cxloop.text.pipeline import auto_workers
 
@@ -96,7 +112,9 @@ def score(
             text_column,
             output,
             backend=BackendChoice.of(
-                backend, adapted=str(adapted.expanduser().resolve()) if adapted else None
+                backend,
+                adapted=str(adapted.expanduser().resolve()) if adapted else None,
+                model_path=str(model_path.expanduser().resolve()) if model_path else None,
             ),
             taxonomy=themes,
             journey=journey_def,

@@ -51,7 +51,8 @@ def resolve_model_path(model_path: str | Path | None = None) -> Path:
     if not (path / "config.json").is_file():
         raise ConfigError(
             f"'{path}' is not a local transformer model folder (no config.json there)",
-            hint="point --model-path at a sentence-transformers or Hugging Face model folder",
+            hint="point --model-path (or $CXLOOP_TEXT_MODEL_PATH) at a sentence-transformers "
+            "model folder",
         )
     return path
 
