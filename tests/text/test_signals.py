@@ -62,6 +62,11 @@ def test_churn_risk(text: str) -> None:
         "Go inside and you won't want to leave.",
         "Imagine how many lives could be saved by canceling drone strikes",
         "left you a voicemail yesterday",
+        # leaving the mailing list, not the company (before pipe:4 these were churn risk)
+        "I have unsubscribed from your emails",
+        "unsubscribe me from the newsletter",
+        "unsubscribe from all marketing emails",
+        "the unsubscribe link does not work",
     ],
 )
 def test_not_churn_risk(text: str) -> None:
@@ -171,6 +176,7 @@ def test_trigger_prefilter_never_hides_a_match() -> None:
         "i switched to verizon",
         "frustrating!!!",
         "unsubscribe me",
+        "i unsubscribed from the premium plan",
         "injured my hand",
         "fraudulent charge",
         "fix it now",

@@ -53,7 +53,8 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: also finds accented, apostrophe and hyphenated names, possessives, UK postcodes and US
 #: social security numbers.
 #: 4: Han text without kana or hangul is Chinese (langdetect had read most short Chinese texts
-#: as Korean), and a Cyrillic text mixed with English gets its language from its Cyrillic words.
+#: as Korean), and a Cyrillic text mixed with English gets its language from its Cyrillic words;
+#: unsubscribing from e-mails, newsletters or texts is no churn risk.
 PIPELINE_VERSION = "4"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000

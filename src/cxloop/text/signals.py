@@ -159,7 +159,12 @@ _CHURN = re.compile(
     r"|(?:this|that|it) (?:is|was|will be|'s) (?:the|my) last time|last time i(?:'ll| will| ever)\b"
     r"|won'?t be (?:back|returning|renewing|ordering|buying|using)"
     r"|(?:not|won't|will not|don't plan to) renew(?:ing)?|close (?:my|our) account"
-    r"|closing (?:my|our) account|unsubscrib\w*|terminate (?:my|our|the) contract"
+    r"|closing (?:my|our) account|terminate (?:my|our|the) contract"
+    # Leaving a subscription, not the mailing list ("unsubscribed from your emails"), and
+    # not the link or button to do so.
+    r"|unsubscrib\w*+(?! (?:link|button|option)\b)(?!(?: me)? (?:from|to) (?:your |the |all |"
+    r"these |those |any )?(?:marketing |promotional )?(?:e-?mails?|newsletters?|mailing lists?|"
+    r"marketing|texts?|sms|messages|notifications?|promotions?|offers?|spam|updates)\b)"
     r"|left (?:your company|this company|this bank|for a competitor)"
     r"|done with (?:you|this company|your company)|lost (?:a|another|your) customer"
     rf"|find (?:a |an )?(?:another|new|different) {_PROVIDER}"
