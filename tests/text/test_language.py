@@ -120,9 +120,22 @@ def test_han_without_kana_or_hangul_is_chinese(text: str, lang: str) -> None:
     assert detect_language(text) == lang
 
 
-def test_the_cyrillic_words_of_a_mixed_text_name_its_cyrillic_language() -> None:
-    # langdetect on the whole text: Bulgarian
-    assert detect_language("Mixed: the app is great, но доставка ужасная") == "ru"
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # most letters Latin: English (langdetect on the whole text: Bulgarian)
+        ("Mixed: the app is great, но доставка ужасная", "en"),
+        # English tweets with Japanese or Cyrillic hashtags (the Han and Cyrillic rules of
+        # the first try of pipe:4 called them Chinese and Bulgarian)
+        ("The truth of seismic terror By Richard Koshimizu #福島 #福島県 #地震 #津波 #TPP", "en"),
+        ("@user relaxes with his team on thevoiceau 😁✌🏻️ #RickyMartin #РикиМартин…", "en"),
+        ("我的包裹没有到 ok", "zh-cn"),
+        ("Доставка ужасная, курьер опоздал, app ok", "ru"),
+        ("Das Paket 很好 ist nie angekommen und der Service war schlecht", "de"),
+    ],
+)
+def test_the_script_most_letters_are_in_decides(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
 
 
 def test_mixed_script_and_long_text_give_one_answer() -> None:

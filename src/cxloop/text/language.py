@@ -16,6 +16,7 @@ import re
 import tempfile
 import threading
 import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +139,7 @@ _CYRILLIC_WORD_TEXT = {
 _CYRILLIC_WORDS = {lang: frozenset(text.split()) for lang, text in _CYRILLIC_WORD_TEXT.items()}
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _CYRILLIC_WORD = re.compile("[\u0400-\u04ff]+")
-#: CJK Unified Ideographs and Extension A.
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN_WORD = re.compile("[A-Za-z\u00c0-\u024f']+")
 _CHINESE = ("zh-cn", "zh-tw")
 
 
@@ -338,6 +338,62 @@ def without_addresses(text: str) -> str:
     return text
 
 
+#: Unicode name prefixes of the scripts that name their language (or family) outright.
+_SCRIPT_PREFIXES = (
+    ("HIRAGANA", "kana"),
+    ("KATAKANA", "kana"),
+    ("HANGUL", "hangul"),
+    ("CJK", "han"),
+    ("CYRILLIC", "cyrillic"),
+    ("THAI", "th"),
+    ("GREEK", "el"),
+    ("HEBREW", "he"),
+)
+#: A kana, hangul or Han character stands for a syllable or a word, a Latin letter for less.
+_CJK_WEIGHT = 2
+
+
+def _script_of(ch: str) -> str:
+    if ch < "\u0250":
+        return "latin"
+    name = unicodedata.name(ch, "")
+    for prefix, script in _SCRIPT_PREFIXES:
+        if name.startswith(prefix):
+            return script
+    return "other"
+
+
+def _by_main_script(sample: str) -> str:
+    """The language of a text that is not (almost all) Latin, from the script most of its
+    letters are in: an English tweet with two Japanese hashtags is English, and a Chinese
+    complaint with "ok" in it Chinese. Kana say Japanese, hangul Korean, Han alone Chinese
+    (langdetect's Korean profile holds Hanja and it called most short Chinese texts Korean,
+    so it only picks the variant); Cyrillic is settled by a letter or a word when one does,
+    else by langdetect on the Cyrillic words alone (English words mixed in had tipped it from
+    Russian to Bulgarian); Latin by langdetect on the Latin words alone."""
+    counts: Counter[str] = Counter()
+    for ch in sample:
+        if ch.isalpha():
+            counts[_script_of(ch)] += 1
+    cjk = counts["kana"] + counts["hangul"] + counts["han"]
+    groups = Counter({k: v for k, v in counts.items() if k not in ("kana", "hangul", "han")})
+    groups["cjk"] = cjk * _CJK_WEIGHT
+    main = groups.most_common(1)[0][0]
+    if main == "cjk":
+        if counts["kana"]:
+            return "ja"
+        if counts["hangul"]:
+            return "ko"
+        return _langdetect(sample, among=_CHINESE)
+    if main in ("th", "el", "he"):
+        return main
+    if main == "cyrillic":
+        return _cyrillic_guess(sample) or _langdetect(" ".join(_CYRILLIC_WORD.findall(sample)))
+    if main == "latin":
+        return _langdetect(" ".join(_LATIN_WORD.findall(sample)))
+    return _langdetect(sample)
+
+
 def detect_language(text: str | None, *, words: frozenset[str] | None = None) -> str:
     """ISO 639-1 code of ``text`` (``zh-cn``/``zh-tw`` for Chinese), ``und`` when unknowable.
 
@@ -359,30 +415,7 @@ def detect_language(text: str | None, *, words: frozenset[str] | None = None) ->
         if guess:
             return guess
     else:
-        # Scripts that name their language outright need no statistics.
-        for ch in sample:
-            if ch.isalpha():
-                name = unicodedata.name(ch, "")
-                if name.startswith(("HIRAGANA", "KATAKANA")):
-                    return "ja"
-                if name.startswith("HANGUL"):
-                    return "ko"
-                if name.startswith("THAI"):
-                    return "th"
-                if name.startswith("GREEK"):
-                    return "el"
-                if name.startswith("HEBREW"):
-                    return "he"
-        if _HAN.search(sample):
-            # Han without kana or hangul is Chinese; langdetect's Korean profile holds Hanja
-            # and took most short Chinese texts for Korean, so it only picks the variant.
-            return _langdetect(sample, among=_CHINESE)
-        if _CYRILLIC.search(sample):
-            guess = _cyrillic_guess(sample)
-            if guess:
-                return guess
-            # English words mixed in had tipped langdetect from Russian to Bulgarian.
-            return _langdetect(" ".join(_CYRILLIC_WORD.findall(sample)))
+        return _by_main_script(sample)
     return _langdetect(sample)
 
 

@@ -52,8 +52,8 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: language ``und``), and links and addresses are left out of language detection; redaction
 #: also finds accented, apostrophe and hyphenated names, possessives, UK postcodes and US
 #: social security numbers.
-#: 4: Han text without kana or hangul is Chinese (langdetect had read most short Chinese texts
-#: as Korean), and a Cyrillic text mixed with English gets its language from its Cyrillic words;
+#: 4: text in several scripts gets the language of the script most of its letters are in, Han
+#: without kana or hangul is Chinese (langdetect had read most short Chinese texts as Korean);
 #: unsubscribing from e-mails, newsletters or texts is no churn risk.
 PIPELINE_VERSION = "4"
 #: The models see at most this many characters of one feedback item.
