@@ -5,8 +5,9 @@ the whole enrichment must reach thousands of items per second. So: texts without
 ``und`` (undetermined, ISO 639-2); Latin-script texts are first scored against stop-word lists
 of the common European languages and decided there when one language clearly wins; texts
 whose letters are ASCII default to English unless another language has two or more stop-words
-and English none (the fast path); everything else goes to
-langdetect with a fixed seed so that a text always gets the same answer.
+and English none (the fast path); other texts are judged by the script most of their letters
+are in (:func:`_by_main_script`); what that leaves open goes to langdetect with a fixed seed
+so that a text always gets the same answer.
 """
 
 from __future__ import annotations
