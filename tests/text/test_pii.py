@@ -37,6 +37,8 @@ from cxloop.text.pii import find_pii, iban_valid, luhn_valid, redact
         ("Sarah's order was late", "[PERSON]'s order was late"),
         ("221B Baker Street, London NW1 6XE", "[ADDRESS], London [ADDRESS]"),
         ("SSN 123-45-6789 on file", "SSN [ID] on file"),
+        ("PO Box 123, Springfield", "[ADDRESS], Springfield"),  # kept before pipe:4
+        ("send it to P.O. Box 77", "send it to [ADDRESS]"),
     ],
 )
 def test_redacts_each_kind(text: str, expected: str) -> None:
@@ -55,6 +57,7 @@ def test_redacts_each_kind(text: str, expected: str) -> None:
         "ref 000-12-3456 and 987-65-4321",  # never-issued social security ranges
         "Room 101 at the M25 services",  # a road, not a postcode
         "I didn't get it, the agent's reply was late",
+        "the box was open and 2 items were missing",
     ],
 )
 def test_leaves_non_personal_numbers_and_words(text: str) -> None:

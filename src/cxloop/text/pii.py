@@ -50,7 +50,9 @@ _ADDRESS = re.compile(
     r"|\b[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|laan|straat|gracht)\s+\d{1,4}[a-z]?\b"
     r"|\b\d{1,4},?\s+(?:rue|avenue|boulevard|chemin|place|calle|via|rua)\s+(?:[\w'-]+\s?){1,4}"
     # a full UK postcode ("NW1 6XE", "SW1A 1AA"): it narrows an address to a few houses
-    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b",
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b"
+    # a post office box ("PO Box 123", "P.O. Box 77"): a postal address of its own
+    r"|\b(?i:p\.?\s?o\.?\s?box)\s*#?\d{1,8}\b",
 )
 #: A US social security number, 123-45-6789, only with the dashes and only in the ranges
 #: ever issued (area not 000, 666 or 900-999; group not 00; serial not 0000).

@@ -54,7 +54,7 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: social security numbers.
 #: 4: text in several scripts gets the language of the script most of its letters are in, Han
 #: without kana or hangul is Chinese (langdetect had read most short Chinese texts as Korean);
-#: unsubscribing from e-mails, newsletters or texts is no churn risk.
+#: unsubscribing from e-mails, newsletters or texts is no churn risk; a PO box is an address.
 PIPELINE_VERSION = "4"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000
