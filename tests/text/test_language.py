@@ -158,17 +158,17 @@ def test_profile_array_cache_gives_langdetects_own_probabilities(
 ) -> None:
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
-    from cxloop.text import language
+    from cxloop.text import langdetect_profiles
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     texts = ["Посылка так и не пришла", "这是中文", "هذا نص عربي", "Tämä on suomea", "yo no sé"]
     parsed = DetectorFactory()
     parsed.load_profile(PROFILES_DIRECTORY)
     parsed.set_seed(0)
-    built = language._load_factory()  # parses the profiles and writes the array file
+    built = langdetect_profiles.load_factory()  # parses the profiles and writes the array file
     assert list((tmp_path / "cxloop").glob("langdetect-profiles-*.npz"))
-    cached = language._load_factory()  # reads the array file
-    assert type(cached.word_lang_prob_map).__name__ == "_ProfileRows"
+    cached = langdetect_profiles.load_factory()  # reads the array file
+    assert type(cached.word_lang_prob_map).__name__ == "ProfileRows"
     for text in texts:
         answers = []
         for factory in (parsed, built, cached):

@@ -12,14 +12,13 @@ so that a text always gets the same answer.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import threading
 import unicodedata
 from collections import Counter
-from pathlib import Path
 from typing import Any
+
+from cxloop.text.langdetect_profiles import load_factory
 
 UNDETERMINED = "und"
 #: How much of a long text langdetect looks at (it converges long before that).
@@ -110,8 +109,6 @@ _LOCK = threading.Lock()
 #: millisecond; three already agree on everything but near-ties.
 _TRIALS = 3
 _FACTORY: Any = None
-#: Bump when the layout of the cached profile arrays changes.
-_FORMAT = "1"
 
 
 #: Cyrillic letters that only some of the languages written in Cyrillic use, in the order
@@ -186,127 +183,6 @@ def _stopword_guess(words: frozenset[str], ascii_letters: bool) -> str | None:
     return None
 
 
-class _ProfileRows:
-    """langdetect's n-gram -> per-language probability map, read from a compact array file.
-
-    ``DetectorFactory.load_profile`` parses 55 JSON profiles into 88,000 Python lists (about
-    0.4 s per process, paid again by every worker); the same numbers as one sparse matrix
-    (:func:`_profile_arrays`) in an ``.npz`` load in milliseconds, and a row is built only for
-    the n-grams a text contains.
-    Detection only uses ``in`` and ``[]`` on this map, so results are identical.
-    """
-
-    def __init__(self, words: list[str], indptr: Any, indices: Any, data: Any, width: int) -> None:
-        self._index = dict(zip(words, range(len(words)), strict=True))
-        self._indptr, self._indices, self._data = indptr, indices, data
-        self._width = width
-        self._rows: dict[str, list[float]] = {}
-
-    def __contains__(self, word: object) -> bool:
-        return word in self._index
-
-    def __getitem__(self, word: str) -> list[float]:
-        row = self._rows.get(word)
-        if row is None:
-            i = self._index[word]
-            start, end = int(self._indptr[i]), int(self._indptr[i + 1])
-            row = [0.0] * self._width
-            for j, value in zip(
-                self._indices[start:end].tolist(), self._data[start:end].tolist(), strict=True
-            ):
-                row[j] = value
-            self._rows[word] = row
-        return row
-
-
-def _profile_cache_path() -> Path:
-    from importlib.metadata import version
-
-    from cxloop.text.engine_cache import user_cache_dir
-
-    return user_cache_dir() / f"langdetect-profiles-{version('langdetect')}-{_FORMAT}.npz"
-
-
-def _load_factory() -> Any:
-    """A seeded langdetect factory, its profiles from the array cache when present."""
-    import numpy as np
-    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-
-    factory = DetectorFactory()
-    path = _profile_cache_path()
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in ("words", "langs", "indptr", "indices", "data")}
-    except (OSError, KeyError, ValueError):
-        arrays = _profile_arrays(Path(PROFILES_DIRECTORY))
-        _save_profiles(path, arrays)
-    langs = arrays["langs"].tolist()
-    factory.word_lang_prob_map = _ProfileRows(
-        arrays["words"].tolist(), arrays["indptr"], arrays["indices"], arrays["data"], len(langs)
-    )
-    factory.langlist = langs
-    factory.set_seed(0)
-    return factory
-
-
-def _profile_arrays(directory: Path) -> dict[str, Any]:
-    """langdetect's profiles as sparse rows, read straight from its JSON files.
-
-    The same numbers ``DetectorFactory.load_profile`` + ``add_profile`` compute (languages in
-    directory order; each n-gram of 1-3 characters gets count / n_words of its length, longer
-    ones an all-zero row), without building 88,000 Python lists first: a machine's first run
-    pays about 0.25 s here instead of 0.7 s, in every worker that needs langdetect."""
-    import json
-
-    import numpy as np
-
-    langs: list[str] = []
-    index: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    values: list[float] = []
-    for name in os.listdir(directory):
-        file = directory / name
-        if name.startswith(".") or not file.is_file():
-            continue
-        profile = json.loads(file.read_text(encoding="utf-8"))
-        column = len(langs)
-        langs.append(profile["name"])
-        n_words = profile["n_words"]
-        for word, count in profile["freq"].items():
-            row = index.setdefault(word, len(index))
-            if 1 <= len(word) <= 3:
-                value = 1.0 * count / n_words[len(word) - 1]
-                if value != 0.0:
-                    rows.append(row)
-                    cols.append(column)
-                    values.append(value)
-    order = np.lexsort((np.asarray(cols), np.asarray(rows)))
-    sorted_rows = np.asarray(rows, dtype=np.int64)[order]
-    return {
-        "words": np.array(list(index)),
-        "langs": np.array(langs),
-        "indptr": np.concatenate(
-            ([0], np.cumsum(np.bincount(sorted_rows, minlength=len(index))))
-        ).astype(np.int64),
-        "indices": np.asarray(cols, dtype=np.int32)[order],
-        "data": np.asarray(values, dtype=np.float64)[order],
-    }
-
-
-def _save_profiles(path: Path, arrays: dict[str, Any]) -> None:
-    import numpy as np
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # no cache folder: the profiles are read again next time
-
-
 def _langdetect(text: str, among: tuple[str, ...] = ()) -> str:
     """langdetect's best language for ``text``; only those in ``among`` when it is given."""
     global _FACTORY
@@ -314,7 +190,7 @@ def _langdetect(text: str, among: tuple[str, ...] = ()) -> str:
 
     with _LOCK:
         if _FACTORY is None:
-            _FACTORY = _load_factory()
+            _FACTORY = load_factory()
         try:
             detector = _FACTORY.create()
             detector.n_trial = _TRIALS
