@@ -204,6 +204,14 @@ def test_json_values_keep_their_types_and_mixed_fields_become_text(
         assert [r["line"] for r in rejected] == ["3"] and "item 3" in rejected[0]["reason"]
 
 
+def test_a_number_too_large_for_64_bits_is_kept_as_text(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"order": 12345678901234567890123, "comment": "late"}\n{"order": 7}\n')
+    out = tmp_path / "out.parquet"
+    score_file(src, "comment", out, backend=KeywordBackend())
+    assert pd.read_parquet(out)["order"].tolist() == ["12345678901234567890123", "7"]
+
+
 def test_a_json_file_without_objects_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "numbers.json"
     src.write_text("[1, 2, 3]")

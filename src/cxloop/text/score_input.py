@@ -167,7 +167,6 @@ def _jsonl_records(path: Path, encoding: str) -> Iterator[tuple[int, str, Any]]:
 def _jsonl_chunks(path: Path, chunk_rows: int, rejected: Rejected | None) -> Iterator[Any]:
     """One pass collects every key (so a key first seen late still gets its column in a CSV
     written chunk by chunk) and rejects the unusable lines; a second pass builds the frames."""
-
     encoding = text_dialect(path, "tsv").encoding
     kinds: dict[str, set[type]] = {}
     bad: set[int] = set()
@@ -225,9 +224,13 @@ def _json_array_chunks(path: Path, chunk_rows: int, rejected: Rejected | None) -
 
 
 def _note_kinds(kinds: dict[str, set[type]], record: dict[Any, Any]) -> None:
+    """Add the type of each value of ``record`` to its field's set (a whole number too large
+    for 64 bits counts as text: a 20-digit order number fits no integer column)."""
     for key, item in record.items():
         seen = kinds.setdefault(str(key), set())
-        if item is not None:
+        if type(item) is int and not -(2**63) <= item < 2**63:
+            seen.add(str)
+        elif item is not None:
             seen.add(type(item))
 
 
