@@ -39,3 +39,11 @@ def test_table_cells_keep_brackets(capsys: pytest.CaptureFixture[str], monkeypat
     printed = capsys.readouterr().out
     assert "charged me [twice] and [/b] again" in printed
     assert "[col]" in printed and "[bold]title[/bold]" in printed
+
+
+def test_an_error_quoting_a_closing_tag_prints_it(cli, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - name: '[/vip] detractors'\n    when: nps <= 2\n    then: {}\n")
+    result = cli("rules", "import", rules)
+    assert result.exit_code == 2
+    assert "rule 1 ([/vip] detractors), field 'name'" in result.stderr
