@@ -277,23 +277,21 @@ class ThemeExamples:
         are returned as they are."""
         out = []
         for theme in taxonomy:
-            taught = self.examples_.get(theme.name)
-            if taught:
-                merged = list(dict.fromkeys([*theme.examples, *taught]))
-                theme = replace(theme, examples=tuple(merged[-MAX_THEME_EXAMPLES:]))
-            against = self.counter_examples_.get(theme.name)
-            if against:
-                merged = list(dict.fromkeys([*theme.counter_examples, *against]))
-                theme = replace(theme, counter_examples=tuple(merged[-MAX_THEME_EXAMPLES:]))
+            if taught := self.examples_.get(theme.name):
+                theme = replace(theme, examples=_merged(theme.examples, taught))
+            if against := self.counter_examples_.get(theme.name):
+                theme = replace(theme, counter_examples=_merged(theme.counter_examples, against))
             out.append(theme)
         return out
 
 
+def _merged(own: Sequence[str], taught: Sequence[str]) -> tuple[str, ...]:
+    """``own`` then ``taught``, each text once, the newest ``MAX_THEME_EXAMPLES`` kept."""
+    return tuple(list(dict.fromkeys([*own, *taught]))[-MAX_THEME_EXAMPLES:])
+
+
 def _newest(by_theme: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {
-        theme: list(dict.fromkeys(found))[-MAX_THEME_EXAMPLES:]
-        for theme, found in sorted(by_theme.items())
-    }
+    return {theme: list(_merged((), found)) for theme, found in sorted(by_theme.items())}
 
 
 #: Penalties tried by the inner cross-validation (0 = keep the base model as it is).
