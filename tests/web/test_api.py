@@ -142,3 +142,24 @@ def test_analyses_take_the_cli_filter_and_keep_the_scope(shared):
     assert "channel = 'email'" in body["params"]["filter"]
     bad = client.get("/api/v1/drivers", params={"filter": "channel ~ 'x'"})
     assert bad.status_code == 422 and bad.json()["error"]
+
+
+def test_themes_show_a_parent_with_its_sub_themes_feedback(live):
+    from cxloop.storage.models import Theme
+    from cxloop.text.theme_rollup import roll_up_to_parents
+
+    engine = make_engine(live.settings.resolved_database_url)
+    with transaction(engine) as db:
+        parent = Theme(name="Fulfilment", description="getting orders to customers")
+        db.add(parent)
+        db.flush()
+        db.get(Theme, live.seeded.theme_delivery).parent_id = parent.id
+        db.flush()
+        assert roll_up_to_parents(db) == 40
+    engine.dispose()
+    rows = live.api("viewer", scope="read").get("/api/v1/themes").json()["rows"]
+    by_name = {t["theme"]: t for t in rows}
+    assert by_name["Fulfilment"]["mentions"] == by_name["Delivery"]["mentions"] == 40
+    assert by_name["Delivery"]["parent"] == "Fulfilment" and by_name["Fulfilment"]["parent"] is None
+    page = live.login("viewer").get("/themes").text
+    assert 'Delivery</a> <span class="muted">in Fulfilment</span>' in page

@@ -30,6 +30,7 @@ from cxloop.analytics.customer_features import churn_flag, customer_table, featu
 from cxloop.analytics.drivers import independent_columns
 from cxloop.analytics.intervals import proportion_estimate
 from cxloop.analytics.result import AnalysisResult
+from cxloop.analytics.themes import OTHER_CAVEAT, OTHER_SUFFIX, apart_from_sub_themes
 from cxloop.errors import NotEstimable
 
 DAY = pd.Timedelta(days=1)
@@ -385,6 +386,28 @@ def revenue_at_risk(
     return rows, caveats
 
 
+def _named_themes(
+    theme_first: pd.DataFrame, names: dict[Any, str], other: set[int]
+) -> pd.DataFrame:
+    """Theme mentions per customer with the variable name (``theme: NAME``) and time."""
+    tf = theme_first.copy()
+    tf["var"] = tf["theme_id"].map(
+        lambda t: f"theme: {names.get(t, t)}{OTHER_SUFFIX if int(t) in other else ''}"
+    )
+    tf["at"] = _utc(tf["first_at"])
+    return tf
+
+
+def _theme_flags(tf: pd.DataFrame, det: pd.DataFrame) -> pd.DataFrame:
+    """0/1 per customer: each theme mentioned, NPS answered, ever a detractor."""
+    flags = tf.pivot_table(index="customer_id", columns="var", values="mentions", aggfunc="sum")
+    flags = (flags.fillna(0) > 0).astype(float)
+    flags = flags.reindex(flags.index.union(det.index)).fillna(0.0)
+    flags["answered_nps"] = (det["nps_n"].reindex(flags.index).fillna(0) > 0).astype(float)
+    flags["detractor"] = det["first_detractor"].reindex(flags.index).notna().astype(float)
+    return flags
+
+
 def churn_analysis(
     customers: pd.DataFrame,
     theme_first: pd.DataFrame,
@@ -421,19 +444,19 @@ def churn_analysis(
     for col in ("signup_at", "churned_at"):
         cust[col] = _utc(cust[col])
     names = dict(zip(themes["theme_id"], themes["theme"], strict=False))
-    tf = theme_first.copy()
-    tf["var"] = tf["theme_id"].map(lambda t: f"theme: {names.get(t, t)}")
-    tf["at"] = _utc(tf["first_at"])
     nps = nps.copy()
     nps["first_detractor"] = _utc(nps["first_detractor"])
-    flags = tf.pivot_table(index="customer_id", columns="var", values="mentions", aggfunc="sum")
-    flags = (flags.fillna(0) > 0).astype(float)
     det = nps.set_index("customer_id")
-    flags = flags.reindex(flags.index.union(det.index)).fillna(0.0)
-    flags["answered_nps"] = (det["nps_n"].reindex(flags.index).fillna(0) > 0).astype(float)
-    flags["detractor"] = det["first_detractor"].reindex(flags.index).notna().astype(float)
+    # Rates count a parent theme with its sub-themes; the models, which weigh all themes at
+    # once, count a parent only where no sub-theme was mentioned.
+    rates_flags = _theme_flags(_named_themes(theme_first, names, set()), det)
+    apart, reduced = apart_from_sub_themes(theme_first, "customer_id", themes)
+    if reduced:
+        caveats.append(OTHER_CAVEAT)
+    tf = _named_themes(apart, names, reduced)
+    flags = _theme_flags(tf, det)
 
-    rows = churn_rates(cust, flags, min_n)
+    rows = churn_rates(cust, rates_flags, min_n)
     design, _kinds, skipped = feature_columns(
         customer_table(cust), min_count=min_n, outcome=cust["churned"]
     )

@@ -356,8 +356,11 @@ def theme_mentions_stats(engine: Engine, scope: Scope) -> pd.DataFrame:
 
 
 def themes_table(engine: Engine) -> pd.DataFrame:
-    """All themes with their id, name and the effort a person set (default medium)."""
-    stmt = select(T.c.id.label("theme_id"), T.c.name.label("theme"), T.c.effort, T.c.active)
+    """All themes with their id, name, parent id (None at the top), the effort a person set
+    (default medium) and whether they are active."""
+    stmt = select(
+        T.c.id.label("theme_id"), T.c.name.label("theme"), T.c.parent_id, T.c.effort, T.c.active
+    )
     return _frame(engine, stmt)
 
 

@@ -29,7 +29,13 @@ from cxloop.analytics.periods import period_start
 from cxloop.analytics.result import AnalysisResult
 from cxloop.analytics.rollup_reads import RollupSource
 from cxloop.analytics.segments import segment_differences
-from cxloop.analytics.themes import monthly_theme_counts, theme_impact
+from cxloop.analytics.themes import (
+    OTHER_CAVEAT,
+    OTHER_SUFFIX,
+    apart_from_sub_themes,
+    monthly_theme_counts,
+    theme_impact,
+)
 from cxloop.errors import InputError, NotEstimable
 
 log = logging.getLogger(__name__)
@@ -235,8 +241,9 @@ def _drivers(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResult:
     kinds: dict[str, str] = {}
     perf: dict[str, float | None] = {}
     pos = pd.Index(frame[key])
+    pairs, reduced = apart_from_sub_themes(pairs, key, themes)
     for tid, part in pairs.groupby("theme_id"):
-        name = names.get(tid, str(tid))
+        name = names.get(tid, str(tid)) + (OTHER_SUFFIX if int(tid) in reduced else "")
         flag = pos.isin(part[key].unique())
         frame[name] = flag.astype(float)
         drivers.append(name)
@@ -251,9 +258,12 @@ def _drivers(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResult:
             drivers.append(name)
             kinds[name] = "attribute"
             perf[name] = _outcome_mean(frame, name)
-    return key_drivers(
+    result = key_drivers(
         frame, "y", drivers, performance=perf, kinds=kinds, min_n=min_n, params=envelope
     )
+    if reduced:
+        result.caveats.append(OTHER_CAVEAT)
+    return result
 
 
 def _outcome_mean(frame: pd.DataFrame, name: str) -> float | None:

@@ -21,12 +21,14 @@ from cxloop.analytics.intervals import diff_interval, nps_estimate
 from cxloop.analytics.periods import period_start
 from cxloop.analytics.result import AnalysisResult
 from cxloop.errors import NotEstimable
+from cxloop.text.theme_rollup import ancestors_of
 
 METHOD = (
     "nps_impact = NPS of feedback mentioning the theme - NPS of the rest, 95% normal "
     "interval from trinomial variances; sentiment = mean aspect sentiment (-1..1); trend = "
     "monthly % change of the theme's share (Poisson GLM, log total as offset) with p value. "
-    "Themes with fewer than min_n mentions are suppressed."
+    "Themes with fewer than min_n mentions are suppressed. A parent theme counts its own "
+    "mentions and its sub-themes' (each feedback once)."
 )
 
 
@@ -69,6 +71,7 @@ def theme_impact(
             "no feedback in range has a theme", hint="run 'cxloop enrich' to assign themes"
         )
     names = dict(zip(themes["theme_id"], themes["theme"], strict=False))
+    parents = parent_names(themes)
     rows: list[dict[str, Any]] = []
     suppressed = 0
     for _, m in mentions.iterrows():
@@ -90,6 +93,7 @@ def theme_impact(
             {
                 "theme": names.get(m["theme_id"], str(m["theme_id"])),
                 "theme_id": int(m["theme_id"]),
+                "parent": parents.get(int(m["theme_id"])),
                 "volume": int(m["n"]),
                 "share": 100.0 * m["n"] / totals["n"],
                 "sentiment": m["aspect_sentiment"],
@@ -122,3 +126,54 @@ def monthly_theme_counts(
     dd = daily.assign(period=period_start(daily["day"], "month"))
     totals = dd.groupby("period", as_index=False)["n"].sum().rename(columns={"n": "total"})
     return counts, totals
+
+
+OTHER_SUFFIX = " (other)"
+OTHER_CAVEAT = (
+    "a parent theme marked '(other)' counts only mentions none of its sub-themes has: the "
+    "sub-themes are drivers of their own"
+)
+
+
+def _parent_ids(themes: pd.DataFrame) -> dict[int, int | None]:
+    if "parent_id" not in themes:
+        return {}
+    return {
+        int(t): (None if pd.isna(p) else int(p))
+        for t, p in zip(themes["theme_id"], themes["parent_id"], strict=False)
+    }
+
+
+def parent_names(themes: pd.DataFrame) -> dict[int, str]:
+    """Theme id -> its parent's name, for themes that have a parent."""
+    names = dict(zip(themes["theme_id"].astype(int), themes["theme"], strict=False))
+    return {t: names[p] for t, p in _parent_ids(themes).items() if p is not None and p in names}
+
+
+def apart_from_sub_themes(
+    pairs: pd.DataFrame, key: str, themes: pd.DataFrame
+) -> tuple[pd.DataFrame, set[int]]:
+    """For models that weigh all themes at once (key drivers, churn drivers).
+
+    Stored results count a sub-theme's feedback under its parents too, which is what volumes
+    and impact should show, but in a regression a parent would then restate its children
+    (with one child it is the same column) and the two would split or lose the credit. Here a
+    parent keeps only the ``key`` values (feedback or customers) that none of its sub-themes,
+    at any depth, has: its mentions "other" than through a sub-theme. Returns the filtered
+    pairs and the ids of the parents that lost rows, to be named as such.
+    """
+    ancestors = ancestors_of(_parent_ids(themes))
+    if pairs.empty or not ancestors:
+        return pairs, set()
+    present = pairs[[key, "theme_id"]].drop_duplicates()
+    up = present.assign(
+        ancestor=present["theme_id"].map(lambda t: ancestors.get(int(t), ()))
+    ).explode("ancestor")
+    up = up.dropna(subset=["ancestor"])
+    if up.empty:
+        return pairs, set()
+    covered = pd.MultiIndex.from_arrays([up[key], up["ancestor"].astype(int)])
+    mine = pd.MultiIndex.from_arrays([pairs[key], pairs["theme_id"].astype(int)])
+    drop = mine.isin(covered)
+    reduced = {int(t) for t in pairs.loc[drop, "theme_id"].unique()}
+    return pairs.loc[~drop].reset_index(drop=True), reduced

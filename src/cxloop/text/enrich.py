@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +34,7 @@ from cxloop.text.pipeline import (
     auto_workers,
 )
 from cxloop.text.taxonomy import ensure_taxonomy, load_taxonomy, theme_ids
+from cxloop.text.theme_rollup import PARENT_ORIGIN, roll_up_to_parents, theme_ancestors
 from cxloop.text.types import TextAnalysis
 
 #: PostgreSQL advisory lock key of ``enrich`` (any constant; "cxenrich" in ASCII).
@@ -143,10 +144,12 @@ def _store_batch(
     results: list[TextAnalysis],
     theme_id_by_name: dict[str, int],
     keep_original_text: bool,
+    ancestors: Mapping[int, Sequence[int]],
 ) -> int:
     """Replace the enrichment of one batch in one transaction (all or nothing: a run killed
     mid-batch leaves that batch pending, never half-written). Corrections by people are kept
-    and win over the model's match for the same theme."""
+    and win over the model's match for the same theme; parents of matched themes get their
+    rows (:mod:`cxloop.text.theme_rollup`). Returns the number of direct theme matches."""
     ids = [fid for fid, _ in keys]
     enrichment_rows: list[dict[str, Any]] = []
     theme_rows: list[dict[str, Any]] = []
@@ -194,7 +197,8 @@ def _store_batch(
     with transaction(db) as session:
         session.execute(
             delete(FeedbackTheme).where(
-                FeedbackTheme.feedback_id.in_(ids), FeedbackTheme.origin == "model"
+                FeedbackTheme.feedback_id.in_(ids),
+                FeedbackTheme.origin.in_(("model", PARENT_ORIGIN)),
             )
         )
         kept = set(
@@ -209,6 +213,7 @@ def _store_batch(
         session.execute(insert(Enrichment), enrichment_rows)
         if theme_rows:
             session.execute(insert(FeedbackTheme), theme_rows)
+        roll_up_to_parents(session, ids, ancestors)
         if not keep_original_text:
             session.execute(
                 update(Feedback),
@@ -321,6 +326,8 @@ def _enrich(
         spec = engine.backend  # spawned workers need the heads too, not just the name
     version = engine.model_version
     theme_id_by_name = theme_ids(db)
+    with transaction(db) as session:
+        ancestors = theme_ancestors(session)
     pending, total = count_pending(db, version)
     if limit is not None:
         pending = min(pending, limit)
@@ -356,7 +363,7 @@ def _enrich(
             engine, batches, workers, backend_spec=spec, cache_dir=cache_dir
         ):
             themes_assigned += _store_batch(
-                db, keys, results, theme_id_by_name, settings.keep_original_text
+                db, keys, results, theme_id_by_name, settings.keep_original_text, ancestors
             )
             enriched += len(keys)
             if report is not None:

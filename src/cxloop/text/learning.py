@@ -28,6 +28,7 @@ from cxloop.text.teach import (
     text_key,
     validate_examples,
 )
+from cxloop.text.theme_rollup import PARENT_ORIGIN, roll_up_to_parents
 from cxloop.text.types import SENTIMENT_LABELS
 
 _READERS = {
@@ -158,6 +159,28 @@ def teach(
         return result
 
 
+def _refuse_implied_parents(
+    session: Session, feedback_id: int, removed: Sequence[str], themes: dict[str, int]
+) -> None:
+    """Removing a parent theme while one of its sub-themes stays cannot hold: the sub-theme
+    brings the parent back. Say which sub-theme to remove instead (nothing is applied)."""
+    if not removed:
+        return
+    names = {theme_id: name for name, theme_id in themes.items()}
+    for theme_id, extra in session.execute(
+        select(FeedbackTheme.theme_id, FeedbackTheme.extra).where(
+            FeedbackTheme.feedback_id == feedback_id,
+            FeedbackTheme.origin == PARENT_ORIGIN,
+            FeedbackTheme.theme_id.in_([themes[name] for name in removed]),
+        )
+    ):
+        children = ", ".join(repr(names.get(c, str(c))) for c in (extra or {}).get("children", []))
+        raise InputError(
+            f"feedback {feedback_id} is about {names[theme_id]!r} through its sub-theme {children}",
+            hint=f"remove {children} too (or instead)",
+        )
+
+
 def _remember_correction(
     session: Session, task: str, text: str, label: str, feedback_id: int, author: str | None
 ) -> None:
@@ -265,6 +288,9 @@ def correct_feedback(
                 )
             )
             _remember_correction(session, "themes", text, NOT_PREFIX + name, feedback_id, author)
+        if add_themes or remove_themes:
+            roll_up_to_parents(session, [feedback_id])
+            _refuse_implied_parents(session, feedback_id, remove_themes, themes)
     result: dict[str, Any] = {"feedback_id": feedback_id, "applied": True, "refitted": []}
     for task, wanted in (
         ("sentiment", sentiment is not None),

@@ -358,6 +358,7 @@ def _store(engine: Engine, parsed: ParsedTaxonomy, *, origin: str, replace: bool
     created = updated = deactivated = 0
     with transaction(engine) as session:
         existing = {t.name: t for t in session.scalars(select(Theme))}
+        hierarchy_before = {(t.id, t.parent_id, t.active) for t in existing.values()}
         for definition in parsed.themes:
             theme = existing.get(definition.name)
             if theme is None:
@@ -382,6 +383,11 @@ def _store(engine: Engine, parsed: ParsedTaxonomy, *, origin: str, replace: bool
                 if name not in in_file and theme.active:
                     theme.active = False
                     deactivated += 1
+        session.flush()
+        if {(t.id, t.parent_id, t.active) for t in existing.values()} != hierarchy_before:
+            from cxloop.text.theme_rollup import roll_up_to_parents
+
+            roll_up_to_parents(session)  # stored results follow the new hierarchy at once
     return ImportResult(created=created, updated=updated, deactivated=deactivated)
 
 

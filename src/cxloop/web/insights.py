@@ -397,7 +397,8 @@ def _ordered_stages(db: Session, found: list[str]) -> list[str]:
 def theme_table(
     db: Session, filters: Filters, scope: DataScope, overall: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Per theme: mentions, share negative, mean sentiment and NPS impact.
+    """Per theme: mentions, share negative, mean sentiment and NPS impact (a parent theme's
+    mentions include its sub-themes', see :mod:`cxloop.text.theme_rollup`).
 
     ``overall`` is ``metrics_by_month`` for the same filters without the theme (the cached
     overview), passed in so the totals are not recomputed.
@@ -444,6 +445,7 @@ def theme_table(
             {
                 "theme_id": r.theme_id,
                 "theme": theme.name,
+                "parent": names[theme.parent_id].name if theme.parent_id in names else None,
                 "mentions": int(r.mentions),
                 "negative": wilson_interval(int(r.mentions), int(r.neg or 0)),
                 "sentiment_mean": None if r.sent_mean is None else round(float(r.sent_mean), 3),
