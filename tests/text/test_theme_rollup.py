@@ -172,3 +172,16 @@ def test_rules_see_the_parents_of_a_matched_theme(engine, settings) -> None:
     row = frame.set_index("id").loc[fid]
     assert set(row["themes"]) == {"Late delivery", "Delivery", "Fulfilment"}
     assert row["theme_sentiments"]["Fulfilment"] == row["theme_sentiments"]["Late delivery"]
+
+
+def test_a_parent_does_not_overlap_its_sub_themes(engine, settings) -> None:
+    from cxloop.text.proposals import workspace_overlaps
+
+    import_taxonomy(engine, parse_taxonomy(HIERARCHY), replace=True)
+    add_feedback(engine, [f"parcel number {i} came late" for i in range(25)])
+    add_feedback(engine, [f"price rise number {i}, and the parcel" for i in range(25)])
+    enrich_workspace(engine, settings, KeywordBackend(), progress=False)
+    pairs = {frozenset((p["theme_a"], p["theme_b"])) for p in workspace_overlaps(engine)}
+    assert frozenset(("Delivery", "Late delivery")) in pairs  # both matched on the same 25
+    assert frozenset(("Delivery", "Fulfilment")) not in pairs
+    assert frozenset(("Late delivery", "Fulfilment")) not in pairs

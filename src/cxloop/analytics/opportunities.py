@@ -76,6 +76,7 @@ def rank_opportunities(
         recs.append(
             {
                 "theme": r["theme"],
+                "parent": r.get("parent"),
                 "feedback": r["volume"],
                 "customers_affected": len(affected),
                 "negative_share": r["negative_share"],

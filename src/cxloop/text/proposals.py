@@ -15,6 +15,7 @@ from cxloop.storage.models import Enrichment, Feedback, FeedbackTheme, Theme, Th
 from cxloop.storage.types import utcnow
 from cxloop.text.discovery import DiscoveryInput, DiscoveryResult, discover_themes, theme_overlaps
 from cxloop.text.taxonomy import load_taxonomy
+from cxloop.text.theme_rollup import PARENT_ORIGIN
 
 
 def load_corpus(session: Session, since: datetime | None = None) -> list[DiscoveryInput]:
@@ -193,7 +194,13 @@ def workspace_overlaps(engine: Engine, threshold: float = 0.35) -> list[dict[str
     with transaction(engine) as session:
         names = dict(session.execute(select(Theme.id, Theme.name)).tuples().all())
         sets: dict[str, set[int]] = {}
-        for fid, tid in session.execute(select(FeedbackTheme.feedback_id, FeedbackTheme.theme_id)):
+        # A parent's rows restate its sub-themes (theme_rollup): they would make every
+        # parent "overlap" its children, so only the themes actually matched count here.
+        for fid, tid in session.execute(
+            select(FeedbackTheme.feedback_id, FeedbackTheme.theme_id).where(
+                FeedbackTheme.origin != PARENT_ORIGIN
+            )
+        ):
             sets.setdefault(names.get(tid, str(tid)), set()).add(fid)
     co: dict[tuple[str, str], float] = {}
     keys = sorted(sets)
