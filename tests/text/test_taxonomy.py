@@ -16,7 +16,6 @@ from cxloop.text.taxonomy import (
     check_hierarchy,
     default_taxonomy,
     ensure_taxonomy,
-    export_taxonomy,
     import_taxonomy,
     list_themes,
     load_taxonomy,
@@ -167,9 +166,28 @@ def test_cli_import_export_list(cli, settings, tmp_path: Path) -> None:
     out = tmp_path / "out.yaml"
     assert cli("taxonomy", "export", str(out)).exit_code == 0
     assert "parent: Fulfilment" in out.read_text()
+    table = cli("taxonomy", "list").stdout.splitlines()
+    at = next(i for i, line in enumerate(table) if "│ Fulfilment" in line)
+    assert "│   └ Delivery" in table[at + 1]  # the sub-theme right under its parent
     bad = tmp_path / "bad.yaml"
     bad.write_text("themes:\n  - name: A\n    colour: red\n")
     result = cli("taxonomy", "import", str(bad))
     assert result.exit_code == 2
     assert "line 3: unknown field 'colour'" in result.stderr.replace("\n", " ")
-    assert export_taxonomy  # the service the CLI calls is importable for other modules
+
+
+def test_taxonomy_table_order_nests_sub_themes_and_survives_odd_parents() -> None:
+    from cxloop.cli.taxonomy import as_tree
+
+    rows = [
+        {"name": "Late", "parent": "Delivery"},
+        {"name": "Price", "parent": None},
+        {"name": "Delivery", "parent": "Fulfilment"},
+        {"name": "Fulfilment", "parent": None},
+        {"name": "Orphan", "parent": "Inactive"},
+        {"name": "A", "parent": "B"},
+        {"name": "B", "parent": "A"},
+    ]
+    names = [r["name"] for r in as_tree(rows)]
+    assert names == ["Price", "Fulfilment", "  └ Delivery", "    └ Late", "Orphan", "A", "B"]
+    assert [r["parent"] for r in as_tree(rows)][2] == "Fulfilment"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -66,9 +67,10 @@ def list_cmd(
     include_inactive: bool = typer.Option(False, "--all", help="include deactivated themes"),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """List themes with their parent, keyword and example counts, the examples taught
-    ('cxloop text teach'; they live in the active theme version), the texts a correction
-    removed the theme from ('taught_not': its counter-examples) and feedback count.
+    """List themes as a tree (each sub-theme under its parent) with keyword and example
+    counts, the examples taught ('cxloop text teach'; they live in the active theme version),
+    the texts a correction removed the theme from ('taught_not': its counter-examples) and
+    the feedback about it (a parent's includes its sub-themes').
 
     Example: cxloop taxonomy list --format json
     """
@@ -76,20 +78,40 @@ def list_cmd(
 
     rows = list_themes(state(ctx).engine, include_inactive=include_inactive)
     columns = None
-    if fmt is OutputFormat.table:  # descriptions are long; JSON and CSV carry them
-        columns = [
-            "name",
-            "parent",
-            "keywords",
-            "examples",
-            "taught",
-            "taught_not",
-            "feedback",
-            "effort",
-            "origin",
-            "active",
-        ]
+    if fmt is OutputFormat.table:
+        # Narrow terminals cut names first, so the table keeps to what varies: the tree shows
+        # the parent, 'taught' columns appear once something was taught, 'active' with --all
+        # (JSON and CSV carry every field, descriptions included).
+        rows = as_tree(rows)
+        columns = ["name", "keywords", "examples"]
+        columns += [c for c in ("taught", "taught_not") if any(r.get(c) for r in rows)]
+        columns += ["feedback", "effort", "origin"] + (["active"] if include_inactive else [])
     print_rows(rows, fmt, title="themes", columns=columns)
+
+
+def as_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in taxonomy order for people: each sub-theme right under its parent, its name
+    indented by its depth (the ``parent`` column still names the parent). A parent that is
+    not listed (inactive, without ``--all``) leaves its children at the top level."""
+    listed = {r["name"] for r in rows}
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for row in rows:
+        parent = row.get("parent") if row.get("parent") in listed else None
+        children.setdefault(parent, []).append(row)
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(parent: str | None, depth: int) -> None:
+        for row in children.get(parent, []):
+            if row["name"] in seen:  # a cycle in a hand-edited database: list it once
+                continue
+            seen.add(row["name"])
+            out.append({**row, "name": "  " * depth + ("└ " if depth else "") + row["name"]})
+            visit(row["name"], depth + 1)
+
+    visit(None, 0)
+    out.extend(r for r in rows if r["name"] not in seen)
+    return out
 
 
 def register(app: typer.Typer) -> None:
