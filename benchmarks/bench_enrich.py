@@ -12,7 +12,9 @@ signals, PII, language, sentences) and writing are included. It also reports:
 - ``rules only``: the rule-based part alone (clean-up, PII, language, sentences, signals,
   journey) per text, with a constant stand-in backend;
 - ``enrich``: ``cxloop enrich`` into a fresh SQLite workspace of the same 15,000 texts
-  (database reads and writes included), cold and then again with the engine cache filled.
+  (database reads and writes included), cold and then again with the engine cache filled;
+  ``--hierarchy`` first files the default themes under four parents, so each batch also
+  writes its parent rows (``cxloop.text.theme_rollup``).
 
 ``cold`` runs start with an empty engine cache (the backend is loaded and its theme
 classifier fitted for the taxonomy); ``warm`` runs reuse the engine cached by an earlier run
@@ -33,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -150,14 +153,46 @@ def rules_only(texts: list[str]) -> dict[str, float]:
     }
 
 
-def cli_enrich(texts: list[str], backend: str, workers: int) -> dict[str, float]:
-    from sqlalchemy import delete
+#: Parents over the default themes for ``--hierarchy`` (every default theme gets one).
+PARENTS = {
+    "Buying": ["Price and value", "Billing and refunds"],
+    "Fulfilment": ["Delivery", "Returns"],
+    "Service": ["Customer service", "Wait time", "Communication"],
+    "Product and app": ["Product quality", "Website and app", "Onboarding"],
+}
+
+
+def import_hierarchy(engine: Any) -> None:
+    """The default taxonomy with each theme under one of :data:`PARENTS`."""
+    from dataclasses import replace
+
+    from cxloop.text.taxonomy import (
+        default_taxonomy,
+        import_taxonomy,
+        parse_taxonomy,
+        taxonomy_to_yaml,
+    )
+    from cxloop.text.types import ThemeDefinition
+
+    parent_of = {child: parent for parent, kids in PARENTS.items() for child in kids}
+    themes = [
+        ThemeDefinition(name, ", ".join(kids), (name.lower(),)) for name, kids in PARENTS.items()
+    ] + [replace(t, parent=parent_of[t.name]) for t in default_taxonomy()]
+    import_taxonomy(engine, parse_taxonomy(taxonomy_to_yaml(themes)), replace=True)
+
+
+def cli_enrich(
+    texts: list[str], backend: str, workers: int, *, hierarchy: bool = False
+) -> dict[str, float]:
+    from sqlalchemy import delete, func, select
 
     from cxloop.storage.db import make_engine, transaction
     from cxloop.storage.models import Enrichment, FeedbackTheme
 
     home = Path(tempfile.mkdtemp(prefix="bench_enrich_"))
     url, engine = workspace_with_texts(home, texts)
+    if hierarchy:
+        import_hierarchy(engine)
     engine.dispose()
     env = {**os.environ, "CXLOOP_HOME": str(home), "CXLOOP_DATABASE_URL": url}
     results: dict[str, float] = {}
@@ -186,6 +221,17 @@ def cli_enrich(texts: list[str], backend: str, workers: int) -> dict[str, float]
         results[f"{run}_cpu_s"] = _children_cpu() - cpu_before
         results[f"{run}_per_s"] = len(texts) / wall
         results[f"{run}_inner_per_s"] = report["per_second"]
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        results["theme_rows"] = session.scalar(select(func.count()).select_from(FeedbackTheme))
+    if hierarchy:  # what an import that changes the hierarchy adds: every parent row rewritten
+        from cxloop.text.theme_rollup import roll_up_to_parents
+
+        started = time.perf_counter()
+        with transaction(engine) as session:
+            results["parent_rows"] = roll_up_to_parents(session)
+        results["rollup_s"] = time.perf_counter() - started
+    engine.dispose()
     return results
 
 
@@ -194,6 +240,9 @@ def main() -> None:
     parser.add_argument("--backends", default="fast")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--skip-enrich", action="store_true")
+    parser.add_argument(
+        "--hierarchy", action="store_true", help="enrich with the default themes under parents"
+    )
     parser.add_argument(
         "--texts", type=int, default=N_TEXTS, help="how many texts (the target uses 15,000)"
     )
@@ -235,15 +284,22 @@ def main() -> None:
                         f"CPU {res['cpu_s']:.1f}s = {res['per_cpu_s']:,.0f} feedback per CPU-second"
                     )
                 if not args.skip_enrich:
-                    enr = cli_enrich(texts, backend, workers)
+                    enr = cli_enrich(texts, backend, workers, hierarchy=args.hierarchy)
                     print(
-                        f"[{backend}] enrich into SQLite, {workers} worker(s): cold "
+                        f"[{backend}] enrich into SQLite"
+                        f"{' (themes under parents)' if args.hierarchy else ''}, "
+                        f"{workers} worker(s), {enr['theme_rows']:,.0f} theme rows: cold "
                         f"{enr['cold_wall_s']:.1f}s = {enr['cold_per_s']:,.0f}/s "
                         f"(CPU {enr['cold_cpu_s']:.1f}s), warm cache "
                         f"{enr['warm_wall_s']:.1f}s = {enr['warm_per_s']:,.0f}/s "
                         f"(CPU {enr['warm_cpu_s']:.1f}s; loop alone "
                         f"{enr['warm_inner_per_s']:,.0f}/s)"
                     )
+                    if "rollup_s" in enr:
+                        print(
+                            f"[{backend}] all {enr['parent_rows']:,.0f} parent rows rewritten "
+                            f"(a hierarchy change at import) in {enr['rollup_s']:.2f}s"
+                        )
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
