@@ -130,6 +130,10 @@ def test_a_missing_column_is_named_with_the_columns_there_are(tmp_path: Path) ->
     with pytest.raises(InputError) as caught:
         require_columns(many, ("text",), "wide.csv")
     assert caught.value.hint is not None and caught.value.hint.endswith("c19 (and 5 more)")
+    for asked, meant in (("text", "Text "), ("coments", "comments")):  # case, space, typo
+        with pytest.raises(InputError) as caught:
+            require_columns(["id", meant], (asked,), "in.csv")
+        assert caught.value.hint == f"did you mean '{meant}'? (columns are: id, {meant})"
     from cxloop.text.learning import read_labelled_file
 
     labelled = tmp_path / "taught.csv"

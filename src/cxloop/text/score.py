@@ -11,6 +11,7 @@ CSV fields, broken JSON) is written to ``OUT.rejected.csv`` with its line number
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -52,10 +53,12 @@ def require_columns(names: Sequence[Any], wanted: Sequence[str | None], source: 
     for column in wanted:
         if column and column not in have:
             more = f" (and {len(have) - 20} more)" if len(have) > 20 else ""
-            raise InputError(
-                f"column '{column}' is not in {source}",
-                hint=f"columns are: {', '.join(have[:20])}{more}",
-            )
+            hint = f"columns are: {', '.join(have[:20])}{more}"
+            close = [h for h in have if h.strip().casefold() == column.strip().casefold()]
+            close = close or difflib.get_close_matches(column, have, n=1, cutoff=0.75)
+            if close:
+                hint = f"did you mean '{close[0]}'? ({hint})"
+            raise InputError(f"column '{column}' is not in {source}", hint=hint)
 
 
 class _Writer:
