@@ -132,6 +132,11 @@ def test_han_without_kana_or_hangul_is_chinese(text: str, lang: str) -> None:
         ("我的包裹没有到 ok", "zh-cn"),
         ("Доставка ужасная, курьер опоздал, app ok", "ru"),
         ("Das Paket 很好 ist nie angekommen und der Service war schlecht", "de"),
+        # Arabic, Persian, Hindi beside Latin or Han words (the whole text had given Somali)
+        ("مرحبا 你好 hello", "ar"),
+        ("الطلب وصل متأخر 😡 order #123", "ar"),
+        ("این سفارش دیر رسید ok", "fa"),
+        ("सेवा बहुत खराब थी ok", "hi"),
     ],
 )
 def test_the_script_most_letters_are_in_decides(text: str, lang: str) -> None:

@@ -138,6 +138,7 @@ _CYRILLIC_WORDS = {lang: frozenset(text.split()) for lang, text in _CYRILLIC_WOR
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _CYRILLIC_WORD = re.compile("[\u0400-\u04ff]+")
 _LATIN_WORD = re.compile("[A-Za-z\u00c0-\u024f']+")
+_ANY_WORD = re.compile(r"\w+")
 _CHINESE = ("zh-cn", "zh-tw")
 
 
@@ -268,7 +269,18 @@ def _by_main_script(sample: str) -> str:
         return _cyrillic_guess(sample) or _langdetect(" ".join(_CYRILLIC_WORD.findall(sample)))
     if main == "latin":
         return _langdetect(" ".join(_LATIN_WORD.findall(sample)))
-    return _langdetect(sample)
+    # Arabic, Devanagari, Bengali...: langdetect tells their languages apart (ar/fa/ur,
+    # hi/mr/ne) from their own words; a Latin or Han word beside them had given "so".
+    return _langdetect(" ".join(_words_in_script(sample, main)) or sample)
+
+
+def _words_in_script(sample: str, script: str) -> list[str]:
+    """The words of ``sample`` whose letters are all in ``script`` (see :func:`_script_of`)."""
+    return [
+        word
+        for word in _ANY_WORD.findall(sample)
+        if all(_script_of(ch) == script for ch in word if ch.isalpha())
+    ]
 
 
 def detect_language(text: str | None, *, words: frozenset[str] | None = None) -> str:
