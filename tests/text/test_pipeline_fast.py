@@ -127,3 +127,45 @@ def test_words_of_leaving_read_negative_but_a_question_about_it_does_not(
     question, joined = results[len(leaving) :]
     assert "churn_risk" in question.signals and question.sentiment.label != "negative"
     assert joined.signals == [] and joined.sentiment.label != "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a list of remarks about several themes: each remark gives its theme's sentiment
+        (
+            "Great staff, awful website",
+            {"Customer service": "positive", "Website and app": "negative"},
+        ),
+        (
+            "Fast delivery - terrible quality",
+            {"Delivery": "positive", "Product quality": "negative"},
+        ),
+    ],
+)
+def test_each_remark_of_a_list_gives_its_themes_sentiment(
+    fast_engine: TextEngine, text: str, expected: dict[str, str]
+) -> None:
+    [result] = fast_engine.analyze([TextItem(text=text)])
+    aspects = {m.name: m.sentiment.label for m in result.themes}
+    assert {name: aspects.get(name) for name in expected} == expected
+
+
+def test_a_bare_list_item_leaves_its_theme_the_whole_texts_sentiment() -> None:
+    """Items that say nothing by themselves ("the delivery") keep the document's reading:
+    taking their neutral reading lowered aspect accuracy on laptop reviews."""
+    from cxloop.text.backends.base import get_backend
+    from cxloop.text.types import ThemeDefinition
+
+    fast = get_backend("fast")
+    taxonomy = [
+        ThemeDefinition("Delivery", "parcels", ("delivery", "courier")),
+        ThemeDefinition("Price", "cost", ("price", "prices")),
+    ]
+    classifier = fast.classifier(taxonomy)
+    texts = ["the delivery, the prices, everything about this shop is wonderful"]
+    found = classifier.aspect_sentiments(texts, [[(0, 0.9), (1, 0.9)]], fast.model.predict_proba)
+    assert (0, 0) not in found and (0, 1) not in found  # the document sentiment applies
+    listed = ["brilliant delivery, shocking prices"]
+    found = classifier.aspect_sentiments(listed, [[(0, 0.9), (1, 0.9)]], fast.model.predict_proba)
+    assert found[(0, 0)].label == "positive" and found[(0, 1)].label == "negative"

@@ -314,6 +314,17 @@ def clause_split(text: str) -> list[str]:
     return [p.strip() for p in parts if p and len(p.strip()) > 2]
 
 
+def list_split(text: str) -> list[str]:
+    """The items of a comma- or dash-separated list of remarks ("Great staff, awful
+    website"), for a text about several themes that has no other clause boundary: each
+    remark is usually about one of them. Not used otherwise, because a comma inside one
+    remark ("the courier, who was late, ...") would cut it from its verdict."""
+    parts = _LIST_BOUNDARY.split(text)
+    return [p.strip() for p in parts if p and len(p.strip()) > 2]
+
+
+_LIST_BOUNDARY = re.compile(r"\s*,\s*|\s+[-–—]\s+")
+
 _CONTRAST_WORDS = r"\b(?:but|however|although|though|whereas|yet|except)\b"
 #: A contrastive conjunction: the clauses on either side may differ in sentiment.
 CONTRAST = re.compile(_CONTRAST_WORDS, re.IGNORECASE)

@@ -56,9 +56,10 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: without kana or hangul is Chinese (langdetect had read most short Chinese texts as Korean);
 #: unsubscribing from e-mails, newsletters or texts is no churn risk; a PO box is an address.
 #: 5: the parents of matched themes are stored too (:mod:`cxloop.text.theme_rollup`), so a
-#: workspace enriched before gets them on its next run; a text mostly in Arabic, Devanagari or
-#: another script without a rule of its own is told apart from its own words (a Latin or Han
-#: word beside them had given Somali).
+#: workspace enriched before gets them on its next run; a list of remarks about several
+#: themes ("Great staff, awful website") gives each theme its remark's sentiment when clear;
+#: a text mostly in Arabic, Devanagari or another script without a rule of its own is told
+#: apart from its own words (a Latin or Han word beside them had given Somali).
 PIPELINE_VERSION = "5"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000

@@ -42,6 +42,7 @@ from cxloop.text.features import (
     N_HASH_FEATURES,
     clause_split,
     clean_texts,
+    list_split,
 )
 from cxloop.text.logistic import balanced_weights, binary_logistic, sigmoid
 from cxloop.text.sentiment import FeatureBlocks, sentiments_from_proba
@@ -70,6 +71,11 @@ class ZeroShotCalibration:
 #: What a counter-example's veto leaves of a confidence: below the threshold (0.5) even for
 #: a theme at full confidence.
 COUNTER_VETO = 0.4
+#: A list item ("Great staff, awful website") gives its theme its own sentiment only when it
+#: says something clear: a non-neutral label at this confidence or more. Bare items
+#: ("the battery life, the screen") read as neutral, and taking them lowered aspect accuracy
+#: on laptop reviews (text-models.md).
+LIST_ITEM_CONFIDENCE = 0.6
 
 
 def taxonomy_key(taxonomy: Sequence[ThemeDefinition]) -> str:
@@ -412,10 +418,14 @@ class ThemeClassifier:
         aspects in an evaluation. Pairs missing from the answer take the document sentiment.
         """
         owners, clauses = [], []
+        listed: set[int] = set()
         for i, picks in enumerate(chosen):
             if not picks or (len(picks) == 1 and not CONTRAST.search(texts[i] or "")):
                 continue  # one aspect and no "but": the document's sentiment (saves a pass)
             parts = clause_split((texts[i] or "")[:MAX_CHARS])
+            if len(parts) == 1 and len(picks) > 1:
+                parts = list_split(parts[0])
+                listed.add(i)
             if len(parts) > 1:
                 owners += [i] * len(parts)
                 clauses += parts
@@ -434,5 +444,10 @@ class ThemeClassifier:
                 ranked = np.sort(scores)
                 if len(rows) > 1 and ranked[-1] - ranked[-2] < 0.05:
                     continue  # no clause stands out: the document sentiment applies
-                out[(int(i), t)] = clause_sent[rows[best]]
+                found = clause_sent[rows[best]]
+                if int(i) in listed and (
+                    found.label == "neutral" or found.confidence < LIST_ITEM_CONFIDENCE
+                ):
+                    continue  # a bare list item ("the battery life") says less than the whole
+                out[(int(i), t)] = found
         return out
