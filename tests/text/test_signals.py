@@ -19,6 +19,8 @@ from cxloop.text.types import Sentiment
         "moving to another provider next month",
         "Never ordering from you again",
         "I will take my business elsewhere",
+        "the checkout page keeps crashing, so I bought it elsewhere",
+        "I'll order elsewhere next time",
         "please close my account",
         "won't be renewing",
         "I'm switching to another bank.",
@@ -67,6 +69,9 @@ def test_churn_risk(text: str) -> None:
         "unsubscribe me from the newsletter",
         "unsubscribe from all marketing emails",
         "the unsubscribe link does not work",
+        # a price comparison or advice, not a purchase made at a rival
+        "you can buy it elsewhere for less",
+        "I found it cheaper elsewhere but stayed",
     ],
 )
 def test_not_churn_risk(text: str) -> None:
@@ -170,6 +175,8 @@ def test_trigger_prefilter_never_hides_a_match() -> None:
         "find another bank",
         "better deal with a competitor",
         "going elsewhere",
+        "ordered them elsewhere",
+        "gonna get one elsewhere",
         "i'm leaving you for good",
         "looking for other providers",
         "switching banks",

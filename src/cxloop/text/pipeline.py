@@ -59,7 +59,8 @@ from cxloop.text.types import Sentiment, TextAnalysis, ThemeDefinition, ThemeMat
 #: workspace enriched before gets them on its next run; a list of remarks about several
 #: themes ("Great staff, awful website") gives each theme its remark's sentiment when clear;
 #: a text mostly in Arabic, Devanagari or another script without a rule of its own is told
-#: apart from its own words (a Latin or Han word beside them had given Somali).
+#: apart from its own words (a Latin or Han word beside them had given Somali); a purchase
+#: made or promised elsewhere ("so I bought it elsewhere") is a churn risk.
 PIPELINE_VERSION = "5"
 #: The models see at most this many characters of one feedback item.
 MAX_MODEL_CHARS = 5000

@@ -154,6 +154,11 @@ _CHURN = re.compile(
     rf"{_PROVIDER}|someone else|a different {_PROVIDER}|another one)"
     r"|(?:take|taking|took) my (?:business|money|custom) elsewhere|going elsewhere"
     r"|shop(?:ping)? elsewhere"
+    # a purchase made or promised at a rival ("so I bought it elsewhere"), not advice or a
+    # price comparison ("you can buy it elsewhere", "cheaper elsewhere")
+    r"|(?:bought|ordered|purchased) (?:it |them |one |mine |everything )?elsewhere"
+    r"|(?:will|'ll|going to|gonna) (?:buy|order|purchase|get) (?:it |them |one |mine |"
+    r"everything )?elsewhere"
     r"|never (?:again|buy(?:ing)? (?:from|here)|order(?:ing)? (?:from|again)|(?:be )?using|"
     r"shop(?:ping)?|coming back|come back|return)"
     r"|(?:this|that|it) (?:is|was|will be|'s) (?:the|my) last time|last time i(?:'ll| will| ever)\b"
