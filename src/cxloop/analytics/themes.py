@@ -30,6 +30,13 @@ METHOD = (
     "Themes with fewer than min_n mentions are suppressed. A parent theme counts its own "
     "mentions and its sub-themes' (each feedback once)."
 )
+#: How the models that weigh all themes at once name a parent counted apart from its
+#: sub-themes (:func:`apart_from_sub_themes`), and the caveat they add.
+OTHER_SUFFIX = " (other)"
+OTHER_CAVEAT = (
+    "a parent theme marked '(other)' counts only mentions none of its sub-themes has: the "
+    "sub-themes are drivers of their own"
+)
 
 
 def share_trend(monthly: pd.DataFrame) -> tuple[float | None, float | None]:
@@ -126,13 +133,6 @@ def monthly_theme_counts(
     dd = daily.assign(period=period_start(daily["day"], "month"))
     totals = dd.groupby("period", as_index=False)["n"].sum().rename(columns={"n": "total"})
     return counts, totals
-
-
-OTHER_SUFFIX = " (other)"
-OTHER_CAVEAT = (
-    "a parent theme marked '(other)' counts only mentions none of its sub-themes has: the "
-    "sub-themes are drivers of their own"
-)
 
 
 def _parent_ids(themes: pd.DataFrame) -> dict[int, int | None]:
