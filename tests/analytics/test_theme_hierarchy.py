@@ -5,6 +5,8 @@ so it does not restate its children."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from analytics_seed import seed
 from sqlalchemy import Engine, insert, select, update
@@ -12,6 +14,7 @@ from test_analytics_rollups import assert_same
 
 from cxloop.analytics import rollups, run_analysis
 from cxloop.analytics.themes import OTHER_CAVEAT
+from cxloop.errors import InputError
 from cxloop.storage.db import transaction
 from cxloop.storage.models.text import FeedbackTheme, Theme
 from cxloop.text.theme_rollup import roll_up_to_parents
@@ -87,3 +90,23 @@ def test_models_count_a_parent_apart_from_its_sub_themes(engine: Engine, hierarc
 )
 def test_rollup_tables_follow_the_hierarchy(engine: Engine, hierarchy, name, params) -> None:
     assert_same(engine, name, params)
+
+
+def test_theme_lists_at_one_level(engine: Engine, hierarchy, cli) -> None:
+    every = {r["theme"] for r in run_analysis(engine, "themes").rows}
+    assert {"Fulfilment", "Delivery", "Price", "App"} <= every
+    top = {r["theme"] for r in run_analysis(engine, "themes", level="top").rows}
+    assert top == every - {"Delivery"}
+    leaf = {r["theme"] for r in run_analysis(engine, "themes", level="leaf").rows}
+    assert leaf == every - {"Fulfilment"}
+    ranked = run_analysis(engine, "opportunities", level="leaf")
+    assert "Fulfilment" not in {r["theme"] for r in ranked.rows}
+    assert [r["rank"] for r in ranked.rows] == list(range(1, len(ranked.rows) + 1))
+    assert ranked.params["level"] == "leaf"
+    with pytest.raises(InputError, match="unknown theme level 'middle'"):
+        run_analysis(engine, "themes", level="middle")
+    out = cli("analyze", "themes", "--level", "top", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    assert {r["theme"] for r in json.loads(out.stdout)["rows"]} == top
+    bad = cli("analyze", "opportunities", "--level", "middle")
+    assert bad.exit_code != 0 and "use one of: all, top, leaf" in bad.stderr

@@ -33,6 +33,7 @@ from cxloop.analytics.themes import (
     OTHER_CAVEAT,
     OTHER_SUFFIX,
     apart_from_sub_themes,
+    at_level,
     monthly_theme_counts,
     theme_impact,
 )
@@ -77,7 +78,8 @@ def run_analysis(
 
     Common parameters: ``since``, ``until`` (dates or ISO strings), ``filter`` (the safe
     filter language), ``segment`` (shorthand filter), ``min_n``. Per analysis: ``period`` and
-    ``by`` (metrics), ``outcome`` (drivers), ``by`` and ``correction`` (segments),
+    ``by`` (metrics), ``level`` (themes, opportunities: ``all``, ``top`` or ``leaf`` themes),
+    ``outcome`` (drivers), ``by`` and ``correction`` (segments),
     ``metric`` and ``cx_metric`` (business), ``by``/``correction``/``alpha``/``all_rows``
     (anomalies).
 
@@ -141,11 +143,14 @@ def _metrics(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResult:
 def _themes(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResult:
     scope = _scope(p)
     min_n = _min_n(p)
+    level = str(p.pop("level", "all"))
     _reject_unknown("themes", p)
-    return _theme_result(engine, scope, min_n, src)
+    return _theme_result(engine, scope, min_n, src, level)
 
 
-def _theme_result(engine: Engine, scope: Scope, min_n: int, src: Any) -> AnalysisResult:
+def _theme_result(
+    engine: Engine, scope: Scope, min_n: int, src: Any, level: str = "all"
+) -> AnalysisResult:
     daily = src.daily_stats(engine, scope)
     if daily.empty:
         raise NotEstimable("no feedback in the selected range and filter")
@@ -156,15 +161,19 @@ def _theme_result(engine: Engine, scope: Scope, min_n: int, src: Any) -> Analysi
     mentions["aspect_sentiment"] = mentions["aspect_sum"] / mentions["n"].where(mentions["n"] > 0)
     td = by_day[["day", "theme_id"]].assign(count=by_day["n"])
     counts, mtotals = monthly_theme_counts(td, daily) if not td.empty else (None, None)
-    return theme_impact(
+    themes = data.themes_table(engine)
+    extra = {"level": level} if level != "all" else {}
+    result = theme_impact(
         mentions,
         totals,
-        data.themes_table(engine),
+        themes,
         counts,
         mtotals,
         min_n=min_n,
-        params=_envelope(scope, min_n=min_n),
+        params=_envelope(scope, min_n=min_n, **extra),
     )
+    result.rows = at_level(result.rows, themes, level)
+    return result
 
 
 def _journey(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResult:
@@ -433,8 +442,9 @@ def _opportunities(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResul
 
     scope = _scope(p)
     min_n = _min_n(p)
+    level = str(p.pop("level", "all"))
     _reject_unknown("opportunities", p)
-    themes = _theme_result(engine, scope, min_n, src)
+    themes = _theme_result(engine, scope, min_n, src, level)
     cust = data.customers_frame(engine, Scope(), attributes=False)
     churned = churn_flag(cust).set_axis(cust["customer_id"]) if len(cust) else None
     return rank_opportunities(
@@ -444,7 +454,7 @@ def _opportunities(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResul
         src.customer_theme_first(engine, scope, negative_only=True),
         churned=churned,
         min_n=min_n,
-        params=_envelope(scope, min_n=min_n),
+        params=_envelope(scope, min_n=min_n, **({"level": level} if level != "all" else {})),
     )
 
 

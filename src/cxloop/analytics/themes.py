@@ -20,7 +20,7 @@ from cxloop.analytics.data import STAT_COLUMNS
 from cxloop.analytics.intervals import diff_interval, nps_estimate
 from cxloop.analytics.periods import period_start
 from cxloop.analytics.result import AnalysisResult
-from cxloop.errors import NotEstimable
+from cxloop.errors import InputError, NotEstimable
 from cxloop.text.theme_rollup import ancestors_of
 
 METHOD = (
@@ -32,6 +32,9 @@ METHOD = (
 )
 #: How the models that weigh all themes at once name a parent counted apart from its
 #: sub-themes (:func:`apart_from_sub_themes`), and the caveat they add.
+#: Which themes a theme list shows: all, only top-level themes (no parent), or only leaves
+#: (no active sub-theme), e.g. a summary for executives or what to fix first.
+THEME_LEVELS = ("all", "top", "leaf")
 OTHER_SUFFIX = " (other)"
 OTHER_CAVEAT = (
     "a parent theme marked '(other)' counts only mentions none of its sub-themes has: the "
@@ -177,3 +180,25 @@ def apart_from_sub_themes(
     drop = mine.isin(covered)
     reduced = {int(t) for t in pairs.loc[drop, "theme_id"].unique()}
     return pairs.loc[~drop].reset_index(drop=True), reduced
+
+
+def at_level(rows: list[dict[str, Any]], themes: pd.DataFrame, level: str) -> list[dict[str, Any]]:
+    """The rows (each with a ``theme_id``) of the themes at ``level`` (see
+    :data:`THEME_LEVELS`). A parent's rows already include its sub-themes' feedback, so
+    ``top`` is the whole picture at the coarsest grain and ``leaf`` the finest."""
+    if level not in THEME_LEVELS:
+        raise InputError(
+            f"unknown theme level {level!r}", hint="use one of: " + ", ".join(THEME_LEVELS)
+        )
+    if level == "all":
+        return rows
+    parents = _parent_ids(themes)
+    if level == "top":
+        return [r for r in rows if parents.get(int(r["theme_id"])) is None]
+    active = (
+        set(themes.loc[themes["active"].astype(bool), "theme_id"].astype(int))
+        if "active" in themes
+        else set(parents)
+    )
+    with_children = {p for t, p in parents.items() if p is not None and t in active}
+    return [r for r in rows if int(r["theme_id"]) not in with_children]

@@ -31,6 +31,11 @@ FilterOption = typer.Option(
     "theme, any customer attribute)",
 )
 MinNOption = typer.Option(30, "--min-n", min=1, help="suppress groups with fewer answers")
+LevelOption = typer.Option(
+    "all",
+    "--level",
+    help="themes shown: all, top (no parent; each counts its sub-themes) or leaf (no sub-theme)",
+)
 
 #: The columns shown in a terminal table (JSON and CSV carry every field).
 TABLE_COLUMNS: dict[str, list[str]] = {
@@ -63,6 +68,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     ],
     "themes": [
         "theme",
+        "parent",
         "volume",
         "share",
         "sentiment",
@@ -125,6 +131,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "opportunities": [
         "rank",
         "theme",
+        "parent",
         "score",
         "scope",
         "severity",
@@ -277,13 +284,15 @@ def themes(
     until: str | None = UntilOption,
     filter: str | None = FilterOption,
     min_n: int = MinNOption,
+    level: str = LevelOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Per theme: volume, share, sentiment, NPS impact (mentioners vs the rest) and trend.
+    A parent theme counts its sub-themes' feedback too.
 
-    Example: cxloop analyze themes --filter "segment = 'SMB'"
+    Example: cxloop analyze themes --filter "segment = 'SMB'" --level top
     """
-    _run(ctx, "themes", fmt, since=since, until=until, filter=filter, min_n=min_n)
+    _run(ctx, "themes", fmt, since=since, until=until, filter=filter, min_n=min_n, level=level)
 
 
 @analyze_app.command("drivers")
@@ -400,13 +409,23 @@ def opportunities(
     until: str | None = UntilOption,
     filter: str | None = FilterOption,
     min_n: int = MinNOption,
+    level: str = LevelOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Issues ranked by scope, severity, value and feasibility, with the score's parts.
 
-    Example: cxloop analyze opportunities --since 2026-01-01
+    Example: cxloop analyze opportunities --since 2026-01-01 --level leaf
     """
-    _run(ctx, "opportunities", fmt, since=since, until=until, filter=filter, min_n=min_n)
+    _run(
+        ctx,
+        "opportunities",
+        fmt,
+        since=since,
+        until=until,
+        filter=filter,
+        min_n=min_n,
+        level=level,
+    )
 
 
 @analyze_app.command("anomalies")
