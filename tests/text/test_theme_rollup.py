@@ -148,6 +148,9 @@ def test_corrections_move_the_parents_with_them(engine, settings) -> None:
         correct_feedback(engine, fid, remove_themes=["Fulfilment"])
     assert "remove 'Returns'" in (refused.value.hint or "")
     assert _themes_of(engine, fid)["Fulfilment"] == "parent"  # nothing was applied
+    # confirming a parent a sub-theme brought makes it the person's own match
+    correct_feedback(engine, fid, add_themes=["Fulfilment"])
+    assert _themes_of(engine, fid)["Fulfilment"] == "correction"
     correct_feedback(engine, fid, remove_themes=["Fulfilment", "Returns"])
     assert _themes_of(engine, fid) == {"Price": "model"}
     # the correction is kept by a later enrichment, and its parent follows it
