@@ -161,5 +161,12 @@ def test_themes_show_a_parent_with_its_sub_themes_feedback(live):
     by_name = {t["theme"]: t for t in rows}
     assert by_name["Fulfilment"]["mentions"] == by_name["Delivery"]["mentions"] == 40
     assert by_name["Delivery"]["parent"] == "Fulfilment" and by_name["Fulfilment"]["parent"] is None
-    page = live.login("viewer").get("/themes").text
+    browser = live.login("viewer")
+    page = browser.get("/themes").text
     assert 'Delivery</a> <span class="muted">in Fulfilment</span>' in page
+    top = browser.get("/themes?level=top").text
+    assert ">Fulfilment</a>" in top and ">Delivery</a>" not in top
+    assert '<strong aria-current="page">top-level themes</strong>' in top
+    leaf = browser.get("/themes?level=leaf").text
+    assert ">Delivery</a>" in leaf and ">Fulfilment</a>" not in leaf
+    assert browser.get("/themes?level=middle").status_code == 422

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cxloop.analytics.themes import at_level
 from cxloop.storage.models import Theme
 from cxloop.web import views
 from cxloop.web.deps import Principal, get_db, require
@@ -73,12 +76,15 @@ def journey(
 def themes(
     request: Request,
     filters: Filters = Depends(parse_filters),
+    level: str = Query("all", pattern="^(all|top|leaf)$"),
     principal: Principal = Depends(require("dashboards.read")),
     db: Session = Depends(get_db),
 ) -> Response:
     rows = views.themes(request.app.state.cache, db, filters, principal.scope)
-    ids = [r["theme_id"] for r in rows]
+    ids = [r["theme_id"] for r in rows]  # all of them: the trends are cached per filter
     trends = views.theme_trend(request.app.state.cache, db, filters, principal.scope, ids)
+    if level != "all":
+        rows = at_level(rows, _theme_tree(db), level)
     return render(
         request,
         "themes.html",
@@ -86,9 +92,16 @@ def themes(
             "rows": rows,
             "trends": trends,
             "filters": filters,
+            "level": level,
             "facets": facets(request, db, principal),
         },
     )
+
+
+def _theme_tree(db: Session) -> pd.DataFrame:
+    """Theme ids with their parent and whether active, as :func:`at_level` reads them."""
+    rows = db.execute(select(Theme.id, Theme.parent_id, Theme.active)).all()
+    return pd.DataFrame(rows, columns=["theme_id", "parent_id", "active"])
 
 
 @router.get("/verbatims")
