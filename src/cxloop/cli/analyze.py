@@ -37,6 +37,8 @@ LevelOption = typer.Option(
     help="themes shown: all, top (no parent; each counts its sub-themes) or leaf (no sub-theme)",
 )
 
+#: Table columns left out when no row has a value (a taxonomy without sub-themes).
+SHOWN_WHEN_SET = frozenset({"parent"})
 #: The columns shown in a terminal table (JSON and CSV carry every field).
 TABLE_COLUMNS: dict[str, list[str]] = {
     "metrics": [
@@ -189,6 +191,7 @@ def show(result: AnalysisResult, fmt: OutputFormat) -> None:
                 c
                 for c in TABLE_COLUMNS.get(result.analysis, [])
                 if any(c in r for r in result.rows)
+                and (c not in SHOWN_WHEN_SET or any(r.get(c) is not None for r in result.rows))
             ]
             or None,
         )

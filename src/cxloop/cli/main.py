@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 from cxloop import __version__
 from cxloop.cli.context import CliState
@@ -168,9 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, click.Abort):
         err_console.print("aborted")
         return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except (click.ClickException, TyperException) as exc:
+        # Typer vendors its own copy of Click: a mistyped command or a bad option value
+        # raises its ClickException (a TyperException), not click's, and had ended in a
+        # traceback instead of Click's usage message.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
+        return int(getattr(exc, "exit_code", 2))
     return 0
 
 
