@@ -108,5 +108,17 @@ def test_theme_lists_at_one_level(engine: Engine, hierarchy, cli) -> None:
     out = cli("analyze", "themes", "--level", "top", "--format", "json")
     assert out.exit_code == 0, out.stderr
     assert {r["theme"] for r in json.loads(out.stdout)["rows"]} == top
+    pains = {
+        p["theme"]
+        for row in run_analysis(engine, "journey", level="leaf", verbatims=False).rows
+        for p in row.get("pain_points") or []
+    }
+    assert "Delivery" in pains and "Fulfilment" not in pains
+    pains_top = {
+        p["theme"]
+        for row in run_analysis(engine, "journey", level="top", verbatims=False).rows
+        for p in row.get("pain_points") or []
+    }
+    assert "Fulfilment" in pains_top and "Delivery" not in pains_top
     bad = cli("analyze", "opportunities", "--level", "middle")
     assert bad.exit_code != 0 and "use one of: all, top, leaf" in bad.stderr

@@ -36,6 +36,7 @@ from cxloop.analytics.themes import (
     at_level,
     monthly_theme_counts,
     theme_impact,
+    themes_at_level,
 )
 from cxloop.errors import InputError, NotEstimable
 
@@ -78,7 +79,8 @@ def run_analysis(
 
     Common parameters: ``since``, ``until`` (dates or ISO strings), ``filter`` (the safe
     filter language), ``segment`` (shorthand filter), ``min_n``. Per analysis: ``period`` and
-    ``by`` (metrics), ``level`` (themes, opportunities: ``all``, ``top`` or ``leaf`` themes),
+    ``by`` (metrics), ``level`` (themes, opportunities, journey pain points: ``all``, ``top``
+    or ``leaf`` themes),
     ``outcome`` (drivers), ``by`` and ``correction`` (segments),
     ``metric`` and ``cx_metric`` (business), ``by``/``correction``/``alpha``/``all_rows``
     (anomalies).
@@ -162,7 +164,6 @@ def _theme_result(
     td = by_day[["day", "theme_id"]].assign(count=by_day["n"])
     counts, mtotals = monthly_theme_counts(td, daily) if not td.empty else (None, None)
     themes = data.themes_table(engine)
-    extra = {"level": level} if level != "all" else {}
     result = theme_impact(
         mentions,
         totals,
@@ -170,30 +171,41 @@ def _theme_result(
         counts,
         mtotals,
         min_n=min_n,
-        params=_envelope(scope, min_n=min_n, **extra),
+        params=_envelope(scope, min_n=min_n, **_level_param(level)),
     )
     result.rows = at_level(result.rows, themes, level)
     return result
+
+
+def _level_param(level: str) -> dict[str, str]:
+    """``level`` for a result's parameters, when one was chosen."""
+    return {"level": level} if level != "all" else {}
 
 
 def _journey(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResult:
     scope = _scope(p)
     min_n = _min_n(p)
     verbatims = bool(p.pop("verbatims", True))
+    level = str(p.pop("level", "all"))
     _reject_unknown("journey", p)
     stats = src.stage_touchpoint_stats(engine, scope)
+    themes = data.themes_table(engine)
+    stage_themes = src.stage_theme_counts(engine, scope)
+    keep = themes_at_level(themes, level)  # pain points and delights at that level only
+    if keep is not None:
+        stage_themes = stage_themes[stage_themes["theme_id"].astype(int).isin(keep)]
 
     def find(stage: str, theme_id: int, sentiment: str) -> list[dict[str, Any]]:
         return data.verbatims(engine, scope, theme_id=theme_id, stage=stage, sentiment=sentiment)
 
     return journey_map(
         stats,
-        src.stage_theme_counts(engine, scope),
-        data.themes_table(engine),
+        stage_themes,
+        themes,
         find if verbatims else None,
         min_n=min_n,
         stage_order=_stage_order(engine),
-        params=_envelope(scope, min_n=min_n),
+        params=_envelope(scope, min_n=min_n, **_level_param(level)),
     )
 
 
@@ -454,7 +466,7 @@ def _opportunities(engine: Engine, p: dict[str, Any], src: Any) -> AnalysisResul
         src.customer_theme_first(engine, scope, negative_only=True),
         churned=churned,
         min_n=min_n,
-        params=_envelope(scope, min_n=min_n, **({"level": level} if level != "all" else {})),
+        params=_envelope(scope, min_n=min_n, **_level_param(level)),
     )
 
 

@@ -186,19 +186,25 @@ def at_level(rows: list[dict[str, Any]], themes: pd.DataFrame, level: str) -> li
     """The rows (each with a ``theme_id``) of the themes at ``level`` (see
     :data:`THEME_LEVELS`). A parent's rows already include its sub-themes' feedback, so
     ``top`` is the whole picture at the coarsest grain and ``leaf`` the finest."""
+    keep = themes_at_level(themes, level)
+    return rows if keep is None else [r for r in rows if int(r["theme_id"]) in keep]
+
+
+def themes_at_level(themes: pd.DataFrame, level: str) -> set[int] | None:
+    """Ids of the themes at ``level``; None for ``all`` (no filter)."""
     if level not in THEME_LEVELS:
         raise InputError(
             f"unknown theme level {level!r}", hint="use one of: " + ", ".join(THEME_LEVELS)
         )
     if level == "all":
-        return rows
+        return None
     parents = _parent_ids(themes)
     if level == "top":
-        return [r for r in rows if parents.get(int(r["theme_id"])) is None]
+        return {t for t, p in parents.items() if p is None}
     active = (
         set(themes.loc[themes["active"].astype(bool), "theme_id"].astype(int))
         if "active" in themes
         else set(parents)
     )
     with_children = {p for t, p in parents.items() if p is not None and t in active}
-    return [r for r in rows if int(r["theme_id"]) not in with_children]
+    return set(parents) - with_children

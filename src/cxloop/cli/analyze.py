@@ -270,14 +270,15 @@ def journey(
     until: str | None = UntilOption,
     filter: str | None = FilterOption,
     min_n: int = MinNOption,
+    level: str = LevelOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """The journey map: per stage and touchpoint, volume, sentiment, NPS, pain points and
-    delights with representative (redacted) verbatims.
+    delights (themes at --level) with representative (redacted) verbatims.
 
-    Example: cxloop analyze journey --since 2026-01-01 --format json
+    Example: cxloop analyze journey --since 2026-01-01 --level leaf --format json
     """
-    _run(ctx, "journey", fmt, since=since, until=until, filter=filter, min_n=min_n)
+    _run(ctx, "journey", fmt, since=since, until=until, filter=filter, min_n=min_n, level=level)
 
 
 @analyze_app.command("themes")
