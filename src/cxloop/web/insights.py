@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -456,6 +457,13 @@ def theme_table(
     _bonferroni_intervals([row["nps_impact"] for row in out if row["nps_impact"]])
     out.sort(key=lambda row: (row["nps_impact"] or {}).get("value") or 0)
     return out
+
+
+def theme_tree(db: Session) -> pd.DataFrame:
+    """Theme ids with their parent and whether active (what
+    :func:`cxloop.analytics.themes.at_level` reads to pick a level)."""
+    rows = db.execute(select(Theme.id, Theme.parent_id, Theme.active)).all()
+    return pd.DataFrame(rows, columns=["theme_id", "parent_id", "active"])
 
 
 def _bonferroni_intervals(impacts: list[dict[str, Any]]) -> None:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxloop.analytics.themes import at_level
 from cxloop.storage.models import Theme
-from cxloop.web import views
+from cxloop.web import insights, views
 from cxloop.web.deps import Principal, get_db, require
 from cxloop.web.filters import parse_filters
 from cxloop.web.insights import Filters
@@ -84,7 +82,7 @@ def themes(
     ids = [r["theme_id"] for r in rows]  # all of them: the trends are cached per filter
     trends = views.theme_trend(request.app.state.cache, db, filters, principal.scope, ids)
     if level != "all":
-        rows = at_level(rows, _theme_tree(db), level)
+        rows = at_level(rows, insights.theme_tree(db), level)
     return render(
         request,
         "themes.html",
@@ -96,12 +94,6 @@ def themes(
             "facets": facets(request, db, principal),
         },
     )
-
-
-def _theme_tree(db: Session) -> pd.DataFrame:
-    """Theme ids with their parent and whether active, as :func:`at_level` reads them."""
-    rows = db.execute(select(Theme.id, Theme.parent_id, Theme.active)).all()
-    return pd.DataFrame(rows, columns=["theme_id", "parent_id", "active"])
 
 
 @router.get("/verbatims")
