@@ -170,3 +170,20 @@ def test_themes_show_a_parent_with_its_sub_themes_feedback(live):
     leaf = browser.get("/themes?level=leaf").text
     assert ">Delivery</a>" in leaf and ">Fulfilment</a>" not in leaf
     assert browser.get("/themes?level=middle").status_code == 422
+    api = live.api("viewer", scope="read")
+    ranked = {
+        lvl: {
+            r["theme"]
+            for r in api.get(f"/api/v1/analyses/opportunities?level={lvl}").json()["rows"]
+        }
+        for lvl in ("all", "top", "leaf")
+    }
+    assert {"Fulfilment", "Delivery"} <= ranked["all"]
+    assert "Delivery" not in ranked["top"] and "Fulfilment" not in ranked["leaf"]
+    assert api.get("/api/v1/analyses/drivers?level=top").status_code in (400, 422)
+    page = browser.get("/analysis/opportunities?level=leaf").text
+    assert '<strong aria-current="page">most specific themes</strong>' in page
+    table = page.split("<table", 1)[1]
+    assert "<td>Delivery</td><td>Fulfilment</td>" in table  # the parent column
+    assert table.count("<td>Fulfilment</td>") == 1  # and no row of its own
+    assert 'aria-label="Theme level"' not in browser.get("/analysis/segments").text

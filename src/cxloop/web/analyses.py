@@ -30,6 +30,8 @@ class AnalysisView:
     analysis: str
     explain: str
     params: tuple[tuple[str, Any], ...] = ()
+    #: Whether the page can show its themes at one level of the hierarchy (``?level=``).
+    levels: bool = False
 
 
 VIEWS = {
@@ -67,6 +69,7 @@ VIEWS = {
             "Opportunities",
             "opportunities",
             "Issues ranked by scope, severity, value and feasibility.",
+            levels=True,
         ),
         AnalysisView(
             "alerts", "Alerts", "alerts", "Spikes and emerging issues, flagged when significant."

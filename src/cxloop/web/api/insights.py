@@ -167,9 +167,14 @@ def analysis(
     request: Request,
     name: str,
     filter: str | None = Query(None, max_length=500, description=FILTER_HELP),
+    level: str | None = Query(
+        None,
+        pattern="^(all|top|leaf)$",
+        description="opportunities: themes at one level (top-level or most specific)",
+    ),
     filters: Filters = Depends(parse_filters),
     principal: Principal = Depends(require("dashboards.read")),
     db: Session = Depends(get_db),
 ) -> Rows:
     """Any analysis page's rows: drivers, segments, churn, sales, opportunities, alerts."""
-    return _analysis(request, name, filters, principal, db, {"filter": filter})
+    return _analysis(request, name, filters, principal, db, {"filter": filter, "level": level})

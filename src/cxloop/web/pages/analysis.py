@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -26,20 +26,29 @@ def analysis_page(
     request: Request,
     slug: str,
     filters: Filters = Depends(parse_filters),
+    level: str = Query("all", pattern="^(all|top|leaf)$"),
     principal: Principal = Depends(require("dashboards.read")),
     db: Session = Depends(get_db),
 ) -> Response:
     view = VIEWS.get(slug)
     if view is None:
         raise NotFoundError(f"no analysis page {slug!r}")
+    level = level if view.levels else "all"
+    extra = {"level": level} if level != "all" else None
     error = None
     result: dict = {"rows": [], "method": None}
     try:
-        key = (f"analysis:{slug}", filters.key(), principal.scope.cache_key())
+        key = (f"analysis:{slug}:{level}", filters.key(), principal.scope.cache_key())
         result = request.app.state.cache.get(
             key,
             lambda: run_view(
-                get_engine(request), db, view, filters, principal.scope, request.app.state.cache
+                get_engine(request),
+                db,
+                view,
+                filters,
+                principal.scope,
+                request.app.state.cache,
+                extra=extra,
             ),
         )
     except CxloopError as exc:
@@ -61,6 +70,7 @@ def analysis_page(
             "caveats": result.get("caveats") or [],
             "error": error,
             "filters": filters,
+            "level": level,
             "facets": facets(request, db, principal),
         },
     )
