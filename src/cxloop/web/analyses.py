@@ -9,9 +9,11 @@ and links to the verbatims behind it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -76,6 +78,23 @@ VIEWS = {
         ),
     )
 }
+
+
+def view_runner(
+    request: Request,
+    db: Session,
+    view: AnalysisView,
+    filters: Filters,
+    scope: DataScope,
+    extra: dict[str, Any] | None = None,
+) -> Callable[[], dict[str, Any]]:
+    """:func:`run_view` for one request, deferred: the page and the API hand it to the
+    cache, which calls it only on a miss."""
+    from cxloop.web.deps import get_engine
+
+    return lambda: run_view(
+        get_engine(request), db, view, filters, scope, request.app.state.cache, extra=extra
+    )
 
 
 def _run_analysis() -> Any:

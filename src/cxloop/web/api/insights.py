@@ -111,8 +111,7 @@ def _analysis(
     extra: dict[str, Any] | None = None,
 ) -> Rows:
     from cxloop.errors import NotFoundError
-    from cxloop.web.analyses import VIEWS, run_view
-    from cxloop.web.deps import get_engine
+    from cxloop.web.analyses import VIEWS, view_runner
 
     view = VIEWS.get(slug)
     if view is None:
@@ -124,15 +123,7 @@ def _analysis(
         principal,
         name,
         filters,
-        lambda: run_view(
-            get_engine(request),
-            db,
-            view,
-            filters,
-            principal.scope,
-            request.app.state.cache,
-            extra=extra,
-        ),
+        view_runner(request, db, view, filters, principal.scope, extra),
     )
     rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in result["rows"]]
     return Rows(

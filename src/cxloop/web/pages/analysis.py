@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cxloop.errors import CxloopError, NotFoundError
-from cxloop.web.analyses import VIEWS, chart_for, run_view, table_columns
-from cxloop.web.deps import Principal, get_db, get_engine, require
+from cxloop.web.analyses import VIEWS, chart_for, table_columns, view_runner
+from cxloop.web.deps import Principal, get_db, require
 from cxloop.web.filters import parse_filters
 from cxloop.web.insights import Filters
 from cxloop.web.pages.dashboards import facets
@@ -40,16 +40,7 @@ def analysis_page(
     try:
         key = (f"analysis:{slug}:{level}", filters.key(), principal.scope.cache_key())
         result = request.app.state.cache.get(
-            key,
-            lambda: run_view(
-                get_engine(request),
-                db,
-                view,
-                filters,
-                principal.scope,
-                request.app.state.cache,
-                extra=extra,
-            ),
+            key, view_runner(request, db, view, filters, principal.scope, extra)
         )
     except CxloopError as exc:
         error = exc.message + (f" ({exc.hint})" if exc.hint else "")
