@@ -310,8 +310,7 @@ def clause_split(text: str) -> list[str]:
     Aspect sentiment is read from the clause that talks about the aspect: in "the food was
     great but the wait was absurd" the two aspects sit on either side of "but".
     """
-    parts = _CLAUSE_BOUNDARY.split(text)
-    return [p.strip() for p in parts if p and len(p.strip()) > 2]
+    return _pieces(_CLAUSE_BOUNDARY.split(text))
 
 
 def list_split(text: str) -> list[str]:
@@ -319,7 +318,11 @@ def list_split(text: str) -> list[str]:
     website"), for a text about several themes that has no other clause boundary: each
     remark is usually about one of them. Not used otherwise, because a comma inside one
     remark ("the courier, who was late, ...") would cut it from its verdict."""
-    parts = _LIST_BOUNDARY.split(text)
+    return _pieces(_LIST_BOUNDARY.split(text))
+
+
+def _pieces(parts: list[str]) -> list[str]:
+    """The parts of a split worth reading on their own (more than two characters)."""
     return [p.strip() for p in parts if p and len(p.strip()) > 2]
 
 
